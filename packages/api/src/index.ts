@@ -1,0 +1,4 @@
+export * from './common.js';
+export * from './agents.js';
+export * from './connections.js';
+export * from './grants.js';
