@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { PrismaService, type Tx } from '../db/prisma.service.js';
 import { ChangeBus } from './change-bus.js';
 
@@ -9,6 +9,8 @@ import { ChangeBus } from './change-bus.js';
  */
 @Injectable()
 export class ConfigChangesService {
+  private readonly log = new Logger(ConfigChangesService.name);
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly bus: ChangeBus,
@@ -24,7 +26,11 @@ export class ConfigChangesService {
       });
       return { result, version: state.version };
     });
-    await this.bus.publishConfigChanged(version);
+    // The change is committed: a failed announcement must not report it as failed. Every replica
+    // also compares config_state.version on a timer, so the push is late, never lost.
+    await this.bus.publishConfigChanged(version).catch((err: Error) => {
+      this.log.warn(`config version ${version} committed but not announced on Redis: ${err.message}`);
+    });
     return result;
   }
 }

@@ -24,6 +24,8 @@ const Env = z.object({
   /** Built console to serve at /, when present. */
   CONSOLE_DIR: z.string().optional(),
   LOG_LEVEL: z.string().default('info'),
+  /** prisma/migrations, when the process does not run from the repository layout (containers). */
+  MIGRATIONS_DIR: z.string().optional(),
 });
 
 /**
@@ -48,6 +50,7 @@ export class AppConfig {
   readonly agentOfflineAfterMs: number;
   readonly consoleDir: string | undefined;
   readonly logLevel: string;
+  readonly migrationsDir: string | undefined;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
     const e = Env.parse(env);
@@ -68,5 +71,6 @@ export class AppConfig {
     this.agentOfflineAfterMs = e.AGENT_OFFLINE_AFTER_MS;
     this.consoleDir = e.CONSOLE_DIR;
     this.logLevel = e.LOG_LEVEL;
+    this.migrationsDir = e.MIGRATIONS_DIR;
   }
 }

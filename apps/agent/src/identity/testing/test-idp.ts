@@ -1,0 +1,71 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+
+/**
+ * A local IdP for tests: a JWKS served over real HTTP and tokens minted with its keys, shaped
+ * like Keycloak access tokens (typ Bearer, preferred_username, groups, realm_access.roles).
+ */
+export class TestIdp {
+  readonly issuer = 'https://idp.test/realms/portcullis';
+  readonly audience = 'portcullis';
+  jwksUri = '';
+  /** How many times the JWKS was fetched (key rotation tests). */
+  jwksFetches = 0;
+  private readonly keys: { kid: string; alg: string; privateKey: CryptoKey; jwk: JWK }[] = [];
+  private server?: Server;
+
+  static async start(): Promise<TestIdp> {
+    const idp = new TestIdp();
+    await idp.addKey('RS256');
+    idp.server = createServer((_req, res) => {
+      idp.jwksFetches++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: idp.keys.map((k) => k.jwk) }));
+    });
+    await new Promise<void>((resolve) => idp.server!.listen(0, '127.0.0.1', resolve));
+    idp.jwksUri = `http://127.0.0.1:${(idp.server.address() as AddressInfo).port}/certs`;
+    return idp;
+  }
+
+  /** Adds (publishes) a signing key and returns its kid; new tokens are signed with it. */
+  async addKey(alg: 'RS256' | 'ES256' | 'PS256'): Promise<string> {
+    const { privateKey, publicKey } = await generateKeyPair(alg);
+    const kid = `k${this.keys.length + 1}-${alg}`;
+    this.keys.push({ kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } });
+    return kid;
+  }
+
+  /** A valid access token for `username`; `claims` override or add claims, `expiresIn` in seconds. */
+  async token(
+    username: string,
+    options: { groups?: string[]; claims?: JWTPayload; expiresIn?: number; kid?: string; issuedAt?: number } = {},
+  ): Promise<string> {
+    const key = options.kid ? this.keys.find((k) => k.kid === options.kid)! : this.keys[this.keys.length - 1]!;
+    const iat = options.issuedAt ?? Math.floor(Date.now() / 1000);
+    return new SignJWT({
+      typ: 'Bearer',
+      preferred_username: username,
+      groups: options.groups ?? [],
+      realm_access: { roles: ['user'] },
+      ...options.claims,
+    })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setAudience(this.audience)
+      .setSubject(`sub-${username}`)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + (options.expiresIn ?? 300))
+      .sign(key.privateKey);
+  }
+
+  /** The snapshot's identity settings pointing at this IdP. */
+  settings(clockSkewSeconds = 5) {
+    return { issuer: this.issuer, audiences: [this.audience], jwksUri: this.jwksUri, clockSkewSeconds };
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}

@@ -1,0 +1,135 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { SnapshotSource } from '../snapshot/snapshot-source.js';
+
+/** Who presented the token, as every engine needs it. */
+export interface VerifiedIdentity {
+  subject: string;
+  /** `preferred_username`, or the subject when the IdP sends none. */
+  username: string;
+  groups: string[];
+  /** Realm roles (`realm_access.roles`). */
+  roles: string[];
+  expiresAt: Date;
+}
+
+/**
+ * Why a token was refused. The text is shown to the client as is, so it names the problem
+ * without echoing the token or anything secret.
+ */
+export type TokenRefusalReason =
+  | 'token expired'
+  | 'token not yet valid'
+  | 'wrong issuer'
+  | 'wrong audience'
+  | 'bad signature'
+  | 'malformed token'
+  | 'not an access token'
+  | 'signing keys unavailable'
+  | 'identity provider not configured';
+
+export type TokenVerification =
+  | { ok: true; identity: VerifiedIdentity }
+  | { ok: false; reason: TokenRefusalReason };
+
+/** Asymmetric algorithms only: `none` and HMAC (keyed with a public key) are never accepted. */
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
+const MAX_CLOCK_SKEW_SECONDS = 30;
+
+export interface TokenVerifierOptions {
+  /** The clock used for exp/nbf; injected so tests can move time. */
+  now?: () => Date;
+  /** Time to wait for the JWKS endpoint. */
+  jwksTimeoutMs?: number;
+}
+
+/**
+ * Verifies OIDC access tokens locally (never asks the IdP per token): issuer, audiences, JWKS
+ * and clock skew come from the current snapshot on every call, so a changed IdP setting applies
+ * to the next login. The key set of each JWKS URI is cached; jose refetches it when a token names
+ * a key id it does not know (key rotation), at most once per cooldown.
+ */
+export class TokenVerifier {
+  private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  private readonly now: () => Date;
+  private readonly jwksTimeoutMs: number;
+
+  constructor(
+    private readonly snapshots: SnapshotSource,
+    options: TokenVerifierOptions = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.jwksTimeoutMs = options.jwksTimeoutMs ?? 5000;
+  }
+
+  async verify(token: string): Promise<TokenVerification> {
+    const settings = this.snapshots.current()?.identity;
+    if (!settings?.issuer || !settings.jwksUri || settings.audiences.length === 0) {
+      return { ok: false, reason: 'identity provider not configured' };
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keySet(settings.jwksUri), {
+        algorithms: ALGORITHMS,
+        issuer: settings.issuer,
+        audience: settings.audiences,
+        clockTolerance: Math.min(settings.clockSkewSeconds, MAX_CLOCK_SKEW_SECONDS),
+        currentDate: this.now(),
+        requiredClaims: ['sub', 'exp'],
+      }));
+    } catch (error) {
+      return { ok: false, reason: refusalReason(error) };
+    }
+    // Keycloak marks access tokens with typ "Bearer"; ID and refresh tokens carry other values.
+    if (payload.typ !== 'Bearer') return { ok: false, reason: 'not an access token' };
+    return {
+      ok: true,
+      identity: {
+        subject: payload.sub!,
+        username: stringClaim(payload.preferred_username) ?? payload.sub!,
+        groups: stringList(payload.groups).map((group) => group.replace(/^\//, '')),
+        roles: stringList((payload.realm_access as { roles?: unknown } | undefined)?.roles),
+        expiresAt: new Date(payload.exp! * 1000),
+      },
+    };
+  }
+
+  private keySet(jwksUri: string): ReturnType<typeof createRemoteJWKSet> {
+    let keySet = this.keySets.get(jwksUri);
+    if (!keySet) {
+      keySet = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: this.jwksTimeoutMs });
+      this.keySets.set(jwksUri, keySet);
+    }
+    return keySet;
+  }
+}
+
+function refusalReason(error: unknown): TokenRefusalReason {
+  if (error instanceof errors.JWTExpired) return 'token expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'iss') return 'wrong issuer';
+    if (error.claim === 'aud') return 'wrong audience';
+    if (error.claim === 'nbf') return 'token not yet valid';
+    return 'malformed token';
+  }
+  if (
+    error instanceof errors.JWSSignatureVerificationFailed ||
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JOSEAlgNotAllowed
+  ) {
+    return 'bad signature';
+  }
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+    return 'signing keys unavailable';
+  }
+  if (error instanceof errors.JOSEError) return 'malformed token';
+  // Anything else comes from fetching the key set (network refused, bad HTTP status).
+  return 'signing keys unavailable';
+}
+
+function stringClaim(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}

@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { status } from '@grpc/grpc-js';
+import { RecordingEvent, type RecordingBatch } from '@portcullis/proto';
+import { PrismaService } from '../db/prisma.service.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { StreamError } from './stream-error.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type EventType = 'session_start' | 'statement' | 'session_end';
+
+/**
+ * Stores one RecordingBatch in one transaction. The wire is at-least-once; storage is exactly-once
+ * because events are keyed by (agent, seq) and inserted with ON CONFLICT DO NOTHING, and sessions
+ * are created, ended and counted only from the events this transaction actually inserted.
+ */
+@Injectable()
+export class RecordingIngest {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async store(agentId: string, batch: RecordingBatch): Promise<void> {
+    validate(batch);
+    const rows = batch.events.map((e) => toEventRow(agentId, e));
+    await this.prisma.$transaction(async (tx) => {
+      const inserted = await tx.event.createManyAndReturn({ data: rows, skipDuplicates: true, select: { seq: true } });
+      const isNew = new Set(inserted.map((r) => r.seq.toString()));
+      const fresh = batch.events.filter((e) => isNew.has(String(e.seq)));
+
+      const starts = fresh.flatMap((e) => (e.body?.$case === 'sessionStart' ? [{ e, start: e.body.value }] : []));
+      if (starts.length > 0) {
+        await tx.session.createMany({
+          skipDuplicates: true,
+          data: starts.map(({ e, start }) => ({
+            id: e.sessionId,
+            agentId,
+            subject: start.subject,
+            username: start.username || null,
+            groups: start.groups,
+            connection: start.connection,
+            protocol: start.protocol,
+            clientAddress: start.clientAddress || null,
+            applicationName: start.applicationName || null,
+            traceId: start.traceId || null,
+            startedAt: e.time!,
+          })),
+        });
+      }
+
+      const statements = new Map<string, number>();
+      for (const e of fresh) {
+        if (e.body?.$case === 'statement') statements.set(e.sessionId, (statements.get(e.sessionId) ?? 0) + 1);
+      }
+      for (const [id, n] of statements) {
+        await tx.session.updateMany({ where: { id }, data: { statementCount: { increment: n } } });
+      }
+
+      for (const e of fresh) {
+        if (e.body?.$case !== 'sessionEnd') continue;
+        const end = e.body.value;
+        await tx.session.updateMany({
+          where: { id: e.sessionId },
+          data: {
+            endedAt: e.time!,
+            outcome: end.outcome || null,
+            error: end.error || null,
+            bytesFromClient: BigInt(end.bytesFromClient),
+            bytesToClient: BigInt(end.bytesToClient),
+          },
+        });
+      }
+
+      await tx.$executeRaw`UPDATE agents SET next_recording_seq = GREATEST(next_recording_seq, ${BigInt(batch.lastSeq) + 1n})
+        WHERE id = ${agentId}::uuid`;
+    });
+  }
+}
+
+/** A malformed batch would fail the same way on every resend: refuse it with the reason. */
+function validate(batch: RecordingBatch): void {
+  const refuse = (why: string): never => {
+    throw new StreamError(status.INVALID_ARGUMENT, `recording batch ${batch.firstSeq}..${batch.lastSeq} refused: ${why}`);
+  };
+  if (batch.firstSeq < 1 || batch.lastSeq < batch.firstSeq) refuse('needs 1 <= first_seq <= last_seq');
+  let previous = batch.firstSeq - 1;
+  for (const e of batch.events) {
+    if (e.seq <= previous || e.seq > batch.lastSeq) refuse(`event seq ${e.seq} is out of order or outside the batch`);
+    previous = e.seq;
+    if (!UUID.test(e.sessionId)) refuse(`event ${e.seq} has no session_id UUID`);
+    if (!e.time) refuse(`event ${e.seq} has no time`);
+    if (!e.body) refuse(`event ${e.seq} has no body`);
+  }
+}
+
+function toEventRow(agentId: string, e: RecordingEvent): Prisma.EventCreateManyInput {
+  const body = e.body!;
+  const statement = body.$case === 'statement' ? body.value : undefined;
+  const type: EventType =
+    body.$case === 'sessionStart' ? 'session_start' : body.$case === 'statement' ? 'statement' : 'session_end';
+  return {
+    agentId,
+    seq: BigInt(e.seq),
+    sessionId: e.sessionId,
+    time: e.time!,
+    type,
+    statementIndex: statement ? BigInt(statement.index) : null,
+    kind: statement?.kind || null,
+    text: statement?.text || null,
+    traceId: statement?.traceId || (body.$case === 'sessionStart' ? body.value.traceId : '') || null,
+    action: statement?.decision?.action || null,
+    data: RecordingEvent.toJSON(e) as Prisma.InputJsonValue,
+  };
+}

@@ -1,0 +1,74 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { AppConfig } from '../config/app-config.js';
+
+const CONFIG_CHANGED = 'portcullis:config-changed';
+const AGENT_CONNECTED = 'portcullis:agent-connected';
+
+type Listener = (message: string) => void;
+
+/**
+ * Redis pub/sub between control-plane replicas. Announcements are hints, not the source of truth:
+ * a lost message only delays a push until the next reconciliation pass (see AgentStreams).
+ *  - config changed: every replica pushes fresh snapshots to the agents whose streams it holds;
+ *  - agent connected: a replica still holding an older stream of that agent closes it.
+ */
+@Injectable()
+export class ChangeBus implements OnModuleDestroy {
+  private readonly log = new Logger(ChangeBus.name);
+  private readonly publisher: Redis;
+  private subscriber: Redis | undefined;
+  private readonly listeners = new Map<string, Listener[]>();
+
+  constructor(private readonly config: AppConfig) {
+    this.publisher = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  }
+
+  async publishConfigChanged(version: bigint): Promise<void> {
+    await this.publisher.publish(CONFIG_CHANGED, version.toString());
+  }
+
+  async onConfigChanged(listener: (version: bigint) => void): Promise<void> {
+    await this.listen(CONFIG_CHANGED, (message) => {
+      if (/^\d+$/.test(message)) listener(BigInt(message));
+    });
+  }
+
+  async publishAgentConnected(agentId: string, streamId: string): Promise<void> {
+    await this.publisher.publish(AGENT_CONNECTED, JSON.stringify({ agentId, streamId }));
+  }
+
+  async onAgentConnected(listener: (agentId: string, streamId: string) => void): Promise<void> {
+    await this.listen(AGENT_CONNECTED, (message) => {
+      try {
+        const { agentId, streamId } = JSON.parse(message) as { agentId: unknown; streamId: unknown };
+        if (typeof agentId === 'string' && typeof streamId === 'string') listener(agentId, streamId);
+      } catch {
+        this.log.warn(`ignored a malformed ${AGENT_CONNECTED} message`);
+      }
+    });
+  }
+
+  private async listen(channel: string, listener: Listener): Promise<void> {
+    if (!this.subscriber) {
+      // ioredis re-subscribes by itself after a reconnect.
+      this.subscriber = new Redis(this.config.redisUrl, { lazyConnect: true });
+      this.subscriber.on('message', (ch: string, message: string) => {
+        for (const l of this.listeners.get(ch) ?? []) l(message);
+      });
+      this.subscriber.on('error', (err: Error) => this.log.warn(`redis subscriber: ${err.message}`));
+    }
+    const existing = this.listeners.get(channel);
+    if (existing) {
+      existing.push(listener);
+      return;
+    }
+    this.listeners.set(channel, [listener]);
+    await this.subscriber.subscribe(channel);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.publisher.disconnect();
+    this.subscriber?.disconnect();
+  }
+}
