@@ -45,25 +45,36 @@ export function tempDir(prefix = 'portcullis-e2e-'): { path: string; remove(): v
 export interface Idp {
   url: string;
   issuer: string;
+  /** Where this instance answers (differs from the issuer's host for a twin). */
+  endpoint: string;
+  dataDir: string;
   process: TestProcess;
   stop(): Promise<void>;
 }
 
-export async function startIdp(options: { tokenTtlSeconds?: number; dataDir?: string } = {}): Promise<Idp> {
+/**
+ * Starts a dev IdP. With `twinOf`, a second instance that signs with the same keys and names the
+ * same issuer: its tokens are indistinguishable from the first's except for their lifetime.
+ */
+export async function startIdp(options: { tokenTtlSeconds?: number; twinOf?: Idp } = {}): Promise<Idp> {
   const port = await freePort();
-  const data = options.dataDir ? undefined : tempDir('portcullis-idp-');
+  const data = options.twinOf ? undefined : tempDir('portcullis-idp-');
+  const dataDir = options.twinOf?.dataDir ?? data!.path;
   const env: NodeJS.ProcessEnv = {
     IDP_HOST: '127.0.0.1',
     IDP_PORT: String(port),
-    IDP_DATA_DIR: options.dataDir ?? data!.path,
+    IDP_DATA_DIR: dataDir,
   };
+  if (options.twinOf) env.IDP_PUBLIC_URL = options.twinOf.url;
   if (options.tokenTtlSeconds !== undefined) env.IDP_ACCESS_TOKEN_TTL = String(options.tokenTtlSeconds);
   const proc = new TestProcess('dev-idp', process.execPath, [join(repoRoot, 'apps/dev-idp/dist/main.js')], env, /listening on/);
   await proc.start();
-  const url = `http://127.0.0.1:${port}`;
+  const url = options.twinOf?.url ?? `http://127.0.0.1:${port}`;
   return {
     url,
     issuer: `${url}/realms/portcullis`,
+    endpoint: `http://127.0.0.1:${port}/realms/portcullis`,
+    dataDir,
     process: proc,
     async stop() {
       await proc.stop();
@@ -73,7 +84,7 @@ export async function startIdp(options: { tokenTtlSeconds?: number; dataDir?: st
 }
 
 async function tokenRequest(idp: Idp, form: Record<string, string>): Promise<string> {
-  const res = await fetch(`${idp.issuer}/protocol/openid-connect/token`, {
+  const res = await fetch(`${idp.endpoint}/protocol/openid-connect/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(form),

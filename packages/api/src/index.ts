@@ -2,3 +2,4 @@ export * from './common.js';
 export * from './agents.js';
 export * from './connections.js';
 export * from './grants.js';
+export * from './sessions.js';

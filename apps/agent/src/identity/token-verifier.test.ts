@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { generateKeyPair, SignJWT, UnsecuredJWT, exportJWK } from 'jose';
+import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { TokenVerifier } from './token-verifier.js';
 import { checkAccess } from './access-check.js';
 import { MemorySnapshots } from './testing/memory-snapshots.js';
@@ -27,7 +27,7 @@ describe('TokenVerifier', () => {
   before(async () => {
     idp = await TestIdp.start();
     snapshots = new MemorySnapshots(snapshotFor(idp));
-    verifier = new TokenVerifier(snapshots);
+    verifier = new TokenVerifier(snapshots, { jwksCooldownMs: 0 });
   });
   after(() => idp.close());
 

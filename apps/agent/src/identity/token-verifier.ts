@@ -40,6 +40,11 @@ export interface TokenVerifierOptions {
   now?: () => Date;
   /** Time to wait for the JWKS endpoint. */
   jwksTimeoutMs?: number;
+  /**
+   * Least time between two key-set fetches caused by unknown key ids, so tokens naming random
+   * kids cannot hammer the IdP. Default 10 s.
+   */
+  jwksCooldownMs?: number;
 }
 
 /**
@@ -52,6 +57,7 @@ export class TokenVerifier {
   private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   private readonly now: () => Date;
   private readonly jwksTimeoutMs: number;
+  private readonly jwksCooldownMs: number;
 
   constructor(
     private readonly snapshots: SnapshotSource,
@@ -59,6 +65,7 @@ export class TokenVerifier {
   ) {
     this.now = options.now ?? (() => new Date());
     this.jwksTimeoutMs = options.jwksTimeoutMs ?? 5000;
+    this.jwksCooldownMs = options.jwksCooldownMs ?? 10_000;
   }
 
   async verify(token: string): Promise<TokenVerification> {
@@ -96,7 +103,10 @@ export class TokenVerifier {
   private keySet(jwksUri: string): ReturnType<typeof createRemoteJWKSet> {
     let keySet = this.keySets.get(jwksUri);
     if (!keySet) {
-      keySet = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: this.jwksTimeoutMs });
+      keySet = createRemoteJWKSet(new URL(jwksUri), {
+        timeoutDuration: this.jwksTimeoutMs,
+        cooldownDuration: this.jwksCooldownMs,
+      });
       this.keySets.set(jwksUri, keySet);
     }
     return keySet;

@@ -1,4 +1,12 @@
 import { Module } from '@nestjs/common';
+import { AgentAuthenticator } from './agent-authenticator.js';
+import { AgentGatewayServer } from './agent-gateway.server.js';
+import { AgentPresence } from './agent-presence.service.js';
+import { AgentStreams } from './agent-streams.service.js';
+import { RecordingIngest } from './recording-ingest.service.js';
 
-@Module({})
+/** The AgentService gRPC server: agents' Connect streams, config pushes, recording ingestion. */
+@Module({
+  providers: [AgentGatewayServer, AgentStreams, AgentAuthenticator, AgentPresence, RecordingIngest],
+})
 export class AgentGatewayModule {}

@@ -34,15 +34,15 @@ export class ChangeBus implements OnModuleDestroy {
     });
   }
 
-  async publishAgentConnected(agentId: string, streamId: string): Promise<void> {
-    await this.publisher.publish(AGENT_CONNECTED, JSON.stringify({ agentId, streamId }));
+  async publishAgentConnected(agentId: string, connectedAt: Date): Promise<void> {
+    await this.publisher.publish(AGENT_CONNECTED, JSON.stringify({ agentId, connectedAt: connectedAt.getTime() }));
   }
 
-  async onAgentConnected(listener: (agentId: string, streamId: string) => void): Promise<void> {
+  async onAgentConnected(listener: (agentId: string, connectedAt: Date) => void): Promise<void> {
     await this.listen(AGENT_CONNECTED, (message) => {
       try {
-        const { agentId, streamId } = JSON.parse(message) as { agentId: unknown; streamId: unknown };
-        if (typeof agentId === 'string' && typeof streamId === 'string') listener(agentId, streamId);
+        const { agentId, connectedAt } = JSON.parse(message) as { agentId: unknown; connectedAt: unknown };
+        if (typeof agentId === 'string' && typeof connectedAt === 'number') listener(agentId, new Date(connectedAt));
       } catch {
         this.log.warn(`ignored a malformed ${AGENT_CONNECTED} message`);
       }

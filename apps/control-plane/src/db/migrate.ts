@@ -35,7 +35,7 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
   await lock.connect();
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK_KEY.toString()]);
-    const applied = await withSchemaEngine(databaseUrl, [], (engine) =>
+    const applied = await withSchemaEngine(databaseUrl, [DATASOURCE_ONLY], (engine) =>
       engine.applyMigrations({ migrationsList, filters: NO_FILTERS }),
     );
     for (const name of applied.appliedMigrationNames) options.log?.(`applied migration ${name}`);
@@ -83,6 +83,8 @@ export async function diffMigrationsToSchema(
 }
 
 const NO_FILTERS = { externalTables: [], externalEnums: [] };
+// Applying migrations needs no models, but the engine insists on a schema naming the provider.
+const DATASOURCE_ONLY: [string, string] = ['schema.prisma', 'datasource db {\n  provider = "postgresql"\n}\n'];
 
 async function withSchemaEngine<T>(
   databaseUrl: string,
@@ -91,18 +93,26 @@ async function withSchemaEngine<T>(
 ): Promise<T> {
   // The WASM engine speaks the driver-adapter calling convention of Result values
   // ({ok, value} / {ok, error}); Prisma's binder wraps the pg adapter into exactly that.
-  const pool = new SchemaPool({ connectionString: databaseUrl });
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool as unknown as ConstructorParameters<typeof PrismaPg>[0]));
+  const adapter = bindMigrationAwareSqlAdapterFactory(
+    new PrismaPg({ connectionString: databaseUrl, Client: CatalogClient } as pg.PoolConfig),
+  );
   const engine = await SchemaEngine.new({ datamodels }, () => undefined, adapter);
   try {
     return await run(engine);
   } catch (error) {
-    throw engineError(error);
+    throw engineError(panicMessage ?? error);
   } finally {
     engine.free();
-    await pool.end();
   }
 }
+
+// The engine reports a Rust panic through this global before it throws an opaque RuntimeError.
+let panicMessage: string | undefined;
+(globalThis as { PRISMA_WASM_PANIC_REGISTRY?: unknown }).PRISMA_WASM_PANIC_REGISTRY ??= {
+  set_message(message: string) {
+    panicMessage = `schema engine panicked: ${message}`;
+  },
+};
 
 const PG_CHAR_OID = 18;
 const PG_TEXT_OID = 25;
@@ -111,15 +121,23 @@ const PG_TEXT_OID = 25;
  * The engine reads the catalog (pg_class.relkind and friends are of type "char"), which the pg
  * adapter refuses as an unsupported column type; "char" values arrive as text, so call them text.
  */
-class SchemaPool extends pg.Pool {
-  // @ts-expect-error pg's overloads; the adapter only uses the promise form
-  override async query(...args: Parameters<pg.Pool['query']>): Promise<pg.QueryResult> {
-    const result = (await (super.query as (...a: unknown[]) => Promise<pg.QueryResult>)(...args)) as pg.QueryResult;
-    for (const field of result.fields ?? []) {
-      if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+class CatalogClient extends pg.Client {
+  // @ts-expect-error pg's overloads; both forms the pool and the adapter use are handled
+  override query(...args: unknown[]): unknown {
+    const last = args.at(-1);
+    if (typeof last === 'function') {
+      args[args.length - 1] = (error: Error | null, result: pg.QueryResult) => last(error, result && asText(result));
+      return (super.query as (...a: unknown[]) => unknown)(...args);
     }
-    return result;
+    return ((super.query as (...a: unknown[]) => Promise<pg.QueryResult>)(...args)).then(asText);
   }
+}
+
+function asText(result: pg.QueryResult): pg.QueryResult {
+  for (const field of result.fields ?? []) {
+    if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+  }
+  return result;
 }
 
 /** The engine rejects with a JSON string or an object; make it a readable Error. */
@@ -168,8 +186,8 @@ async function createDatabaseIfMissing(databaseUrl: string): Promise<void> {
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (found.rowCount) return;
     await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`).catch((error: { code?: string }) => {
-      // Another replica created it between our check and our CREATE.
-      if (error.code !== '42P04') throw error;
+      // Another replica created it between our check and our CREATE (a race shows as either code).
+      if (error.code !== '42P04' && error.code !== '23505') throw error;
     });
   });
 }

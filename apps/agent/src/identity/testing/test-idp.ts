@@ -43,20 +43,20 @@ export class TestIdp {
   ): Promise<string> {
     const key = options.kid ? this.keys.find((k) => k.kid === options.kid)! : this.keys[this.keys.length - 1]!;
     const iat = options.issuedAt ?? Math.floor(Date.now() / 1000);
-    return new SignJWT({
+    const payload: JWTPayload = {
+      iss: this.issuer,
+      aud: this.audience,
+      sub: `sub-${username}`,
+      iat,
+      exp: iat + (options.expiresIn ?? 300),
       typ: 'Bearer',
       preferred_username: username,
       groups: options.groups ?? [],
       realm_access: { roles: ['user'] },
       ...options.claims,
-    })
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-      .setIssuer(this.issuer)
-      .setAudience(this.audience)
-      .setSubject(`sub-${username}`)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + (options.expiresIn ?? 300))
-      .sign(key.privateKey);
+    };
+    for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
+    return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' }).sign(key.privateKey);
   }
 
   /** The snapshot's identity settings pointing at this IdP. */

@@ -1,0 +1,292 @@
+import { performance } from 'node:perf_hooks';
+import type { Statement } from '@portcullis/proto';
+import { BodyReader, Code, parseErrorFields } from './protocol.js';
+
+export interface RecordingLimits {
+  /** Result rows kept per statement in the recording preview. */
+  previewRows: number;
+  /** Bytes of result values kept per statement. */
+  previewBytes: number;
+  /** Bytes of SQL text and of each parameter kept; longer values are cut and marked. */
+  textBytes: number;
+}
+
+/** What the client is waiting for, in the order the server will answer. */
+type Pending =
+  /** A simple Query: one statement per CommandComplete/Error, done at ReadyForQuery. */
+  | { type: 'query'; text: string; startedAt: number }
+  /** An Execute of the extended protocol: done at CommandComplete/Error/PortalSuspended. */
+  | { type: 'execute'; text: string; parameters: string[]; resultFormats: number[]; startedAt: number }
+  /** Sync or FunctionCall: done at ReadyForQuery. */
+  | { type: 'sync' }
+  /** An answer the agent wrote itself (a refused statement), sent once everything before it is. */
+  | { type: 'local'; bytes: Buffer };
+
+interface Portal {
+  text: string;
+  parameters: string[];
+  resultFormats: number[];
+}
+
+/**
+ * The side parser of a session: watches the frames going each way (never changing them) and
+ * turns them into Statements: SQL from Query or Parse, parameters from Bind, then the command
+ * tag, row count, error and a capped result preview from the server's answer. It also keeps the
+ * order of answers so the agent can slot its own replies (refusals) in the right place.
+ */
+export class StatementTracker {
+  private readonly preparedStatements = new Map<string, string>();
+  private readonly portals = new Map<string, Portal>();
+  private readonly queue: Pending[] = [];
+  private index = 0;
+  private lastCompletedAt = 0;
+  /** Transaction status of the last ReadyForQuery ('I', 'T' or 'E'). */
+  transactionStatus = 0x49;
+
+  // Result preview of the statement being answered.
+  private columns: string[] = [];
+  private columnFormats: number[] = [];
+  private rows: unknown[][] = [];
+  private previewBytes = 0;
+  private truncated = false;
+
+  constructor(
+    private readonly limits: RecordingLimits,
+    private readonly traceId: string,
+    private readonly record: (statement: Statement) => void,
+  ) {}
+
+  /** Number of answers the client still waits for. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** A client frame that is being forwarded to the upstream. */
+  onClientFrame(code: number, buffer: Buffer, start: number, end: number): void {
+    switch (code) {
+      case Code.Query:
+        this.queue.push({ type: 'query', text: this.text(buffer, start + 5, end - 1), startedAt: performance.now() });
+        break;
+      case Code.Parse: {
+        const body = new BodyReader(buffer, start + 5, end);
+        const name = body.cstring();
+        const zero = buffer.indexOf(0, body.offset);
+        this.preparedStatements.set(name, this.text(buffer, body.offset, zero < 0 || zero >= end ? end : zero));
+        break;
+      }
+      case Code.Bind:
+        this.onBind(buffer, start, end);
+        break;
+      case Code.Execute: {
+        const portal = this.portals.get(new BodyReader(buffer, start + 5, end).cstring());
+        this.queue.push({
+          type: 'execute',
+          text: portal?.text ?? '',
+          parameters: portal?.parameters ?? [],
+          resultFormats: portal?.resultFormats ?? [],
+          startedAt: performance.now(),
+        });
+        break;
+      }
+      case Code.Close: {
+        const body = new BodyReader(buffer, start + 5, end);
+        const kind = body.byte();
+        const name = body.cstring();
+        if (kind === 0x53) this.preparedStatements.delete(name);
+        else this.portals.delete(name);
+        break;
+      }
+      case Code.Sync:
+      case Code.FunctionCall:
+        this.queue.push({ type: 'sync' });
+        break;
+    }
+  }
+
+  /**
+   * A server frame on its way to the client. Returns the agent's own replies that must follow
+   * it (queued refusals whose turn has come), if any.
+   */
+  onServerFrame(code: number, buffer: Buffer, start: number, end: number): Buffer[] | undefined {
+    switch (code) {
+      case Code.RowDescription:
+        this.onRowDescription(buffer, start, end);
+        return undefined;
+      case Code.DataRow:
+        if (!this.truncated) this.onDataRow(buffer, start, end);
+        return undefined;
+      case Code.CommandComplete:
+        this.complete(new BodyReader(buffer, start + 5, end).cstring(), undefined);
+        return undefined;
+      case Code.EmptyQueryResponse:
+        if (this.queue[0]?.type === 'execute') this.queue.shift();
+        this.resetPreview();
+        return undefined;
+      case Code.PortalSuspended:
+        this.complete('', undefined);
+        return undefined;
+      case Code.ErrorResponse:
+        this.onError(buffer, start, end);
+        return undefined;
+      case Code.ReadyForQuery: {
+        this.transactionStatus = buffer[start + 5] ?? this.transactionStatus;
+        while (this.queue[0]?.type === 'execute') this.queue.shift();
+        if (this.queue[0]?.type === 'query' || this.queue[0]?.type === 'sync') this.queue.shift();
+        this.resetPreview();
+        return this.takeLocalReplies();
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * Queues the agent's own reply; returns it when it can be written right away (nothing is
+   * pending before it), else it leaves with the server frame that precedes it.
+   */
+  reply(bytes: Buffer): Buffer | undefined {
+    if (this.queue.length === 0) return bytes;
+    this.queue.push({ type: 'local', bytes });
+    return undefined;
+  }
+
+  private takeLocalReplies(): Buffer[] | undefined {
+    let replies: Buffer[] | undefined;
+    while (this.queue[0]?.type === 'local') {
+      (replies ??= []).push((this.queue.shift() as { bytes: Buffer }).bytes);
+    }
+    return replies;
+  }
+
+  private onBind(buffer: Buffer, start: number, end: number): void {
+    const body = new BodyReader(buffer, start + 5, end);
+    const portalName = body.cstring();
+    const statementName = body.cstring();
+    const formats: number[] = [];
+    for (let n = body.int16(); n > 0; n--) formats.push(body.int16());
+    const parameters: string[] = [];
+    const count = body.int16();
+    for (let i = 0; i < count; i++) {
+      const length = body.int32();
+      if (length < 0) {
+        parameters.push('NULL');
+        continue;
+      }
+      const format = formats.length === 1 ? formats[0] : formats[i];
+      parameters.push(this.value(body.bytes(length), format ?? 0, this.limits.textBytes));
+    }
+    const resultFormats: number[] = [];
+    for (let n = body.int16(); n > 0; n--) resultFormats.push(body.int16());
+    this.portals.set(portalName, {
+      text: this.preparedStatements.get(statementName) ?? '',
+      parameters,
+      resultFormats,
+    });
+  }
+
+  private onRowDescription(buffer: Buffer, start: number, end: number): void {
+    const body = new BodyReader(buffer, start + 5, end);
+    const count = body.int16();
+    this.columns = [];
+    this.columnFormats = [];
+    for (let i = 0; i < count; i++) {
+      this.columns.push(body.cstring());
+      body.bytes(16);
+      this.columnFormats.push(body.int16());
+    }
+    const head = this.queue[0];
+    // Describe of a statement reports formats as unknown; Bind says what the rows will use.
+    if (head?.type === 'execute' && head.resultFormats.length > 0) {
+      this.columnFormats = this.columns.map((_, i) => head.resultFormats[head.resultFormats.length === 1 ? 0 : i] ?? 0);
+    }
+  }
+
+  private onDataRow(buffer: Buffer, start: number, end: number): void {
+    if (this.rows.length >= this.limits.previewRows || this.previewBytes >= this.limits.previewBytes) {
+      this.truncated = true;
+      return;
+    }
+    const body = new BodyReader(buffer, start + 5, end);
+    const row: unknown[] = [];
+    for (let i = body.int16(); i > 0; i--) {
+      const length = body.int32();
+      if (length < 0) {
+        row.push(null);
+        continue;
+      }
+      const budget = this.limits.previewBytes - this.previewBytes;
+      if (length > budget) this.truncated = true;
+      this.previewBytes += Math.min(length, budget);
+      row.push(this.value(body.bytes(length), this.columnFormats[row.length] ?? 0, Math.max(budget, 0)));
+    }
+    this.rows.push(row);
+  }
+
+  private onError(buffer: Buffer, start: number, end: number): void {
+    const head = this.queue[0];
+    if (head?.type !== 'query' && head?.type !== 'execute') return;
+    const fields = parseErrorFields(buffer, start, end);
+    this.complete('', { code: fields.get('C') ?? '', message: fields.get('M') ?? '' });
+    // After an error the server skips everything up to the next Sync.
+    while (this.queue[0]?.type === 'execute') this.queue.shift();
+  }
+
+  private complete(tag: string, error: { code: string; message: string } | undefined): void {
+    const head = this.queue[0];
+    if (head?.type !== 'query' && head?.type !== 'execute') {
+      this.resetPreview();
+      return;
+    }
+    if (head.type === 'execute') this.queue.shift();
+    const now = performance.now();
+    const durationMs = now - Math.max(head.startedAt, this.lastCompletedAt);
+    this.lastCompletedAt = now;
+    const count = /(\d+)$/.exec(tag);
+    this.record({
+      index: this.index++,
+      kind: (tag.split(' ')[0] || firstKeyword(head.text)).toUpperCase(),
+      text: head.text,
+      parameters: head.type === 'execute' ? head.parameters : [],
+      commandTag: tag,
+      rowCount: count ? Number(count[1]) : 0,
+      errorCode: error?.code ?? '',
+      errorMessage: error?.message ?? '',
+      durationMs: Math.round(durationMs * 1000) / 1000,
+      result: this.columns.length > 0 ? { columns: this.columns, rows: this.rows, truncated: this.truncated } : undefined,
+      decision: undefined,
+      traceId: this.traceId,
+    });
+    this.resetPreview();
+  }
+
+  private resetPreview(): void {
+    this.columns = [];
+    this.columnFormats = [];
+    this.rows = [];
+    this.previewBytes = 0;
+    this.truncated = false;
+  }
+
+  /** SQL text of [start, end), cut at the text limit. */
+  private text(buffer: Buffer, start: number, end: number): string {
+    const limit = this.limits.textBytes;
+    if (end - start <= limit) return buffer.toString('utf8', start, end);
+    return `${buffer.toString('utf8', start, start + limit)}…[${end - start - limit} more bytes]`;
+  }
+
+  /** A parameter or column value: text as is (cut), binary as \x hex (cut). */
+  private value(bytes: Buffer, format: number, limit: number): string {
+    if (format === 1) {
+      const shown = bytes.subarray(0, Math.min(bytes.length, limit >> 1));
+      return `\\x${shown.toString('hex')}${shown.length < bytes.length ? '…' : ''}`;
+    }
+    if (bytes.length <= limit) return bytes.toString('utf8');
+    return `${bytes.toString('utf8', 0, limit)}…`;
+  }
+}
+
+/** First SQL keyword of a statement, past comments and parentheses. */
+export function firstKeyword(text: string): string {
+  const match = /^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*([A-Za-z]+)/.exec(text);
+  return match?.[1]?.toUpperCase() ?? '';
+}

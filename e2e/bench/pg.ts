@@ -1,0 +1,201 @@
+// `pnpm bench:pg`: pgbench -S through three paths in one run (PostgreSQL direct, pgbouncer in
+// session pooling, the agent with recording on), in simple and prepared modes, then the agent's
+// resident memory with 500 idle clients. Reports; never fails on machine noise.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { eventually, freePort, sleep } from '../lib/process.js';
+import {
+  adminDatabaseUrl,
+  api,
+  clientToken,
+  databaseUrl,
+  registerAgent,
+  startAgent,
+  startControlPlane,
+  startIdp,
+  tempDir,
+  userToken,
+} from '../lib/stack.js';
+
+const run = promisify(execFile);
+const PGBENCH = process.env.PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
+const BENCH_DB = 'portcullis_bench';
+
+interface Result {
+  path: string;
+  mode: string;
+  tps: number;
+  avgMs: number;
+  p99Ms: number;
+}
+
+async function pgbench(label: string, conn: { host: string; port: number; db: string; user: string; password?: string }, mode: 'simple' | 'prepared'): Promise<Result> {
+  const logDir = tempDir('pgbench-log-');
+  const args = ['-S', '-n', '-c', String(CLIENTS), '-j', '2', '-T', String(SECONDS), '-M', mode, '-l', '--log-prefix', join(logDir.path, 'tx'),
+    '-h', conn.host, '-p', String(conn.port), '-U', conn.user, conn.db];
+  const { stdout } = await run(PGBENCH, args, {
+    env: { ...process.env, PGPASSWORD: conn.password ?? '', PGSSLMODE: 'disable' },
+    maxBuffer: 1 << 24,
+  });
+  const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1] ?? NaN);
+  const avgMs = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1] ?? NaN);
+  // Per-transaction logs: the third column is the latency in microseconds.
+  const latencies: number[] = [];
+  for (const file of readdirSync(logDir.path)) {
+    for (const line of readFileSync(join(logDir.path, file), 'utf8').split('\n')) {
+      const us = Number(line.split(' ')[2]);
+      if (Number.isFinite(us) && line) latencies.push(us);
+    }
+  }
+  logDir.remove();
+  latencies.sort((a, b) => a - b);
+  const p99Ms = latencies.length ? latencies[Math.floor(latencies.length * 0.99)]! / 1000 : NaN;
+  console.log(`  ${label.padEnd(10)} ${mode.padEnd(9)} ${tps.toFixed(0).padStart(7)} tps  avg ${avgMs.toFixed(3)} ms  p99 ${p99Ms.toFixed(3)} ms`);
+  return { path: label, mode, tps, avgMs, p99Ms };
+}
+
+async function startPgbouncer(): Promise<{ port: number; stop(): Promise<void> }> {
+  const dir = tempDir('pgbouncer-');
+  chmodSync(dir.path, 0o777);
+  const port = await freePort();
+  const upstream = new URL(adminDatabaseUrl);
+  writeFileSync(join(dir.path, 'userlist.txt'), '"postgres" "postgres"\n');
+  writeFileSync(
+    join(dir.path, 'pgbouncer.ini'),
+    `[databases]
+${BENCH_DB} = host=${upstream.hostname} port=${upstream.port || 5432} dbname=${BENCH_DB} user=postgres
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = ${port}
+unix_socket_dir =
+auth_type = trust
+auth_file = ${join(dir.path, 'userlist.txt')}
+pool_mode = session
+max_client_conn = 1000
+default_pool_size = ${CLIENTS + 4}
+logfile = ${join(dir.path, 'pgbouncer.log')}
+pidfile = ${join(dir.path, 'pgbouncer.pid')}
+`,
+  );
+  for (const f of readdirSync(dir.path)) chmodSync(join(dir.path, f), 0o666);
+  // pgbouncer refuses to run as root; drop to the postgres user when we are root.
+  const asRoot = process.getuid?.() === 0;
+  const child: ChildProcess = asRoot
+    ? spawn('runuser', ['-u', 'postgres', '--', 'pgbouncer', join(dir.path, 'pgbouncer.ini')], { stdio: 'ignore' })
+    : spawn('pgbouncer', [join(dir.path, 'pgbouncer.ini')], { stdio: 'ignore' });
+  await eventually(async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: BENCH_DB });
+    await c.connect();
+    await c.end();
+    return true;
+  }, { timeoutMs: 10_000, what: 'pgbouncer' });
+  return {
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      await sleep(200);
+      dir.remove();
+    },
+  };
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+async function main(): Promise<void> {
+  console.log(`pgbench -S, ${CLIENTS} clients, ${SECONDS} s per run`);
+  const admin = new pg.Client({ connectionString: adminDatabaseUrl });
+  await admin.connect();
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DB]);
+  if (exists.rowCount === 0) {
+    await admin.query(`CREATE DATABASE ${BENCH_DB}`);
+    await run(PGBENCH, ['-i', '-q', '-s', '10', '-h', '127.0.0.1', '-U', 'postgres', BENCH_DB]);
+  }
+  await admin.end();
+
+  const idp = await startIdp();
+  const store = `portcullis_bench_store_${process.pid}`;
+  const a2 = new pg.Client({ connectionString: adminDatabaseUrl });
+  await a2.connect();
+  await a2.query(`CREATE DATABASE ${store}`);
+  await a2.end();
+  const cp = await startControlPlane({ idp, databaseUrl: databaseUrl(store) });
+  const alice = await userToken(idp, 'alice');
+  const agentReg = await registerAgent(cp, alice, 'bench-agent');
+  const target = new URL(adminDatabaseUrl);
+  target.pathname = `/${BENCH_DB}`;
+  target.password = '';
+  const created = await api(cp, alice, 'POST', '/api/v1/connections', {
+    name: 'bench-pg',
+    kind: 'postgres',
+    target: target.toString(),
+    credential: { secretRef: 'env:BENCH_PG_PASSWORD' },
+  });
+  if (created.status !== 201) throw new Error(created.text);
+  await api(cp, alice, 'POST', '/api/v1/grants', { connection: 'bench-pg', group: 'ci' });
+  const agent = await startAgent({ controlPlane: cp, token: agentReg.token, env: { BENCH_PG_PASSWORD: target.password || 'postgres' } });
+  await eventually(async () => (await agent.status()).connections.includes('bench-pg'), { what: 'bench-pg on agent' });
+  const bouncer = await startPgbouncer();
+  const token = await clientToken(idp);
+
+  const results: Result[] = [];
+  try {
+    for (const mode of ['simple', 'prepared'] as const) {
+      results.push(await pgbench('direct', { host: '127.0.0.1', port: 5432, db: BENCH_DB, user: 'postgres' }, mode));
+      results.push(await pgbench('pgbouncer', { host: '127.0.0.1', port: bouncer.port, db: BENCH_DB, user: 'postgres' }, mode));
+      results.push(await pgbench('agent', { host: '127.0.0.1', port: agent.pgPort, db: 'bench-pg', user: 'ci-bot', password: token }, mode));
+    }
+
+    // Resident memory of the agent with 500 idle authenticated clients.
+    const pid = agent.process.pid!;
+    const rssBefore = rssMiB(pid);
+    const idle: pg.Client[] = [];
+    for (let i = 0; i < 500; i++) {
+      const c = new pg.Client({ host: '127.0.0.1', port: agent.pgPort, database: 'bench-pg', user: 'ci-bot', password: token });
+      await c.connect();
+      idle.push(c);
+    }
+    await sleep(1000);
+    const rssIdle = rssMiB(pid);
+    await Promise.all(idle.map((c) => c.end()));
+
+    const row = (mode: string, path: string) => results.find((r) => r.mode === mode && r.path === path)!;
+    const lines = ['| mode | path | TPS | avg ms | p99 ms | agent / pgbouncer | agent / direct |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |'];
+    for (const mode of ['simple', 'prepared']) {
+      const agentRow = row(mode, 'agent');
+      for (const path of ['direct', 'pgbouncer', 'agent']) {
+        const r = row(mode, path);
+        const ratios = path === 'agent'
+          ? `${(agentRow.tps / row(mode, 'pgbouncer').tps).toFixed(2)} | ${(agentRow.tps / row(mode, 'direct').tps).toFixed(2)}`
+          : ' | ';
+        lines.push(`| ${mode} | ${path} | ${r.tps.toFixed(0)} | ${r.avgMs.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${ratios} |`);
+      }
+    }
+    lines.push('', `Agent resident memory: ${rssBefore.toFixed(0)} MiB at rest, ${rssIdle.toFixed(0)} MiB with 500 idle clients (${(((rssIdle - rssBefore) * 1024) / 500).toFixed(0)} KiB per client).`);
+    const table = lines.join('\n');
+    console.log(`\n${table}\n`);
+    mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+    writeFileSync(join(import.meta.dirname, 'results', 'pg.md'), `${table}\n`);
+  } finally {
+    await bouncer.stop();
+    await agent.stop();
+    await cp.stop();
+    await idp.stop();
+    const a3 = new pg.Client({ connectionString: adminDatabaseUrl });
+    await a3.connect();
+    await a3.query(`DROP DATABASE IF EXISTS ${store} WITH (FORCE)`);
+    await a3.end();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
