@@ -15,7 +15,11 @@ export function createLoginHandler(provider: Provider, realm: Realm) {
     try {
       details = await provider.interactionDetails(req, res);
     } catch {
-      return send(res, 400, messagePage('Sign-in expired', 'This sign-in request is no longer valid. Start again from the application.'));
+      return send(
+        res,
+        400,
+        messagePage('Sign-in expired', 'This sign-in request is no longer valid. Start again from the application.'),
+      );
     }
     const client = await provider.Client.find(String(details.params.client_id));
     const clientName = client?.clientName ?? String(details.params.client_id);
@@ -23,9 +27,17 @@ export function createLoginHandler(provider: Provider, realm: Realm) {
 
     if (details.prompt.name !== 'login') {
       // Only reached when a grant is missing something loadExistingGrant did not add.
-      const grant = new provider.Grant({ clientId: String(details.params.client_id), accountId: details.session!.accountId });
+      const grant = new provider.Grant({
+        clientId: String(details.params.client_id),
+        accountId: details.session!.accountId,
+      });
       if (typeof details.params.scope === 'string') grant.addOIDCScope(details.params.scope);
-      return provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+      return provider.interactionFinished(
+        req,
+        res,
+        { consent: { grantId: await grant.save() } },
+        { mergeWithLastSubmission: true },
+      );
     }
     if (req.method === 'GET') return send(res, 200, loginPage({ action, clientName }));
     if (req.method !== 'POST') return send(res, 405, messagePage('Not allowed', 'Use the sign-in form.'));

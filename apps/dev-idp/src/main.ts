@@ -5,7 +5,8 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 function readOptions(env: NodeJS.ProcessEnv): DevIdpOptions {
   const port = Number(env.IDP_PORT ?? 8180);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`IDP_PORT must be a port number, got "${env.IDP_PORT}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`IDP_PORT must be a port number, got "${env.IDP_PORT}"`);
   const ttl = env.IDP_ACCESS_TOKEN_TTL === undefined ? undefined : Number(env.IDP_ACCESS_TOKEN_TTL);
   if (ttl !== undefined && !(Number.isInteger(ttl) && ttl > 0)) {
     throw new Error(`IDP_ACCESS_TOKEN_TTL must be a positive number of seconds, got "${env.IDP_ACCESS_TOKEN_TTL}"`);

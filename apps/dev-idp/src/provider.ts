@@ -1,4 +1,10 @@
-import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+import Provider, {
+  errors,
+  type ClientMetadata,
+  type Configuration,
+  type KoaContextWithOIDC,
+  type ResourceServer,
+} from 'oidc-provider';
 import type { ProviderKeys } from './keys.js';
 import { registerPasswordGrant } from './password-grant.js';
 import { confirmDevicePage, messagePage, page, escapeHtml, userCodePage } from './pages.js';
@@ -128,7 +134,8 @@ export function createProvider(opts: ProviderOptions): Provider {
     },
     pkce: {
       required: (_ctx, client) =>
-        client.clientAuthMethod === 'none' || Boolean(realm.client(client.clientId)?.attributes['pkce.code.challenge.method']),
+        client.clientAuthMethod === 'none' ||
+        Boolean(realm.client(client.clientId)?.attributes['pkce.code.challenge.method']),
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     interactions: { url: (_ctx, interaction) => `${opts.loginPath}/${interaction.uid}` },
@@ -213,7 +220,9 @@ function postLogoutRedirectUris(client: RealmClient): string[] {
 /** Keycloak's web origins: listed origins, or "+" for the origins of the redirect URIs. */
 function allowedOrigins(client: RealmClient | undefined): string[] {
   if (!client) return [];
-  return client.webOrigins.flatMap((o) => (o === '+' ? client.redirectUris.map((u) => URL.parse(u)?.origin ?? '') : [o]));
+  return client.webOrigins.flatMap((o) =>
+    o === '+' ? client.redirectUris.map((u) => URL.parse(u)?.origin ?? '') : [o],
+  );
 }
 
 /**

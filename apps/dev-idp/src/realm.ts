@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 
@@ -80,10 +81,16 @@ export class Realm {
         if (!roles.has(role)) throw new Error(`realm file ${file}: user ${user.username} has unknown role ${role}`);
       }
       for (const group of user.groups) {
-        if (!groups.has(groupName(group))) throw new Error(`realm file ${file}: user ${user.username} has unknown group ${group}`);
+        if (!groups.has(groupName(group)))
+          throw new Error(`realm file ${file}: user ${user.username} has unknown group ${group}`);
       }
     }
-    return new Realm(realm.realm, realm.accessTokenLifespan, realm.users, realm.clients.filter((c) => c.enabled));
+    return new Realm(
+      realm.realm,
+      realm.accessTokenLifespan,
+      realm.users,
+      realm.clients.filter((c) => c.enabled),
+    );
   }
 
   client(clientId: string): RealmClient | undefined {
@@ -102,11 +109,19 @@ export class Realm {
   authenticate(login: string, password: string): RealmUser | undefined {
     const name = login.trim().toLowerCase();
     const user = this.users.find(
-      (u) => u.enabled && !u.serviceAccountClientId && (u.username.toLowerCase() === name || u.email?.toLowerCase() === name),
+      (u) =>
+        u.enabled &&
+        !u.serviceAccountClientId &&
+        (u.username.toLowerCase() === name || u.email?.toLowerCase() === name),
     );
     const stored = user?.credentials.find((c) => c.type === 'password')?.value;
-    return stored !== undefined && stored === password ? user : undefined;
+    return stored !== undefined && sameSecret(stored, password) ? user : undefined;
   }
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 /** Keycloak's group membership mapper with `full.path: false` puts only the last path segment. */

@@ -4,6 +4,7 @@ import { loadOrCreateKeys } from './keys.js';
 import { createLoginHandler } from './login.js';
 import { createProvider } from './provider.js';
 import { Realm } from './realm.js';
+import { createUserinfoHandler } from './userinfo.js';
 
 export interface DevIdpOptions {
   host: string;
@@ -47,18 +48,24 @@ export async function startDevIdp(opts: DevIdpOptions): Promise<DevIdp> {
   const provider = createProvider({ issuer, realm, keys, accessTokenTtl: opts.accessTokenTtl, loginPath });
   const providerCallback = provider.callback();
   const login = createLoginHandler(provider, realm);
+  const userinfo = createUserinfoHandler({ issuer, realm, keys });
+  const userinfoPath = `${prefix}/protocol/openid-connect/userinfo`;
 
   handle = (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path.startsWith(`${loginPath}/`)) {
       login(req, res).catch((err: unknown) => fail(res, err));
+    } else if (path === userinfoPath) {
+      userinfo(req, res).catch((err: unknown) => fail(res, err));
     } else if (path === prefix || path.startsWith(`${prefix}/`)) {
       // oidc-provider finds its mount path the way Express leaves it: originalUrl minus url.
       (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
       req.url = req.url!.slice(prefix.length) || '/';
       providerCallback(req, res);
     } else {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not_found', realm: prefix }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'not_found', realm: prefix }));
     }
   };
 
@@ -75,7 +82,7 @@ export async function startDevIdp(opts: DevIdpOptions): Promise<DevIdp> {
 
 function fail(res: ServerResponse, err: unknown): void {
   // The message only: errors here never carry credentials, but request bodies might.
-  console.error(`dev-idp: sign-in failed: ${(err as Error).message}`);
+  console.error(`dev-idp: request failed: ${(err as Error).message}`);
   if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
   res.end('internal error');
 }

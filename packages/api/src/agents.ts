@@ -28,3 +28,6 @@ export type AgentView = z.infer<typeof AgentView>;
 /** Returned once, at registration: the token is stored only as a hash. */
 export const RegisteredAgent = AgentView.extend({ token: z.string() });
 export type RegisteredAgent = z.infer<typeof RegisteredAgent>;
+
+export const AgentList = z.object({ items: z.array(AgentView) });
+export type AgentList = z.infer<typeof AgentList>;

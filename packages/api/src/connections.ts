@@ -28,26 +28,28 @@ const connectionFields = {
   description: z.string().max(500).optional(),
 };
 
-/** Targets carry no secrets: a password in the URL would be returned by every read. */
-function checkTarget(c: { kind?: ConnectionKind; target?: string }, ctx: z.RefinementCtx): void {
-  if (c.target === undefined || c.kind === undefined) return;
+/**
+ * What is wrong with a target for a kind, as messages about the `target` field. Targets carry no
+ * secrets: a password in the URL would be returned by every read.
+ */
+export function targetProblems(kind: ConnectionKind, target: string): string[] {
   let url: URL;
   try {
-    url = new URL(c.target);
+    url = new URL(target);
   } catch {
-    ctx.addIssue({ code: 'custom', path: ['target'], message: 'must be a URL' });
-    return;
+    return ['must be a URL'];
   }
-  const protocols = c.kind === 'postgres' ? ['postgres:', 'postgresql:'] : ['http:', 'https:'];
-  if (!protocols.includes(url.protocol)) {
-    ctx.addIssue({ code: 'custom', path: ['target'], message: `must start with ${protocols.join(' or ')}//` });
-  }
-  if (url.password) {
-    ctx.addIssue({ code: 'custom', path: ['target'], message: 'must not contain a password; use credential' });
-  }
-  if (c.kind === 'postgres' && url.pathname.replace(/^\//, '') === '') {
-    ctx.addIssue({ code: 'custom', path: ['target'], message: 'must name a database' });
-  }
+  const problems: string[] = [];
+  const protocols = kind === 'postgres' ? ['postgres:', 'postgresql:'] : ['http:', 'https:'];
+  if (!protocols.includes(url.protocol)) problems.push(`must start with ${protocols.join(' or ')}//`);
+  if (url.password) problems.push('must not contain a password; use credential');
+  if (kind === 'postgres' && url.pathname.replace(/^\//, '') === '') problems.push('must name a database');
+  return problems;
+}
+
+function checkTarget(c: { kind?: ConnectionKind; target?: string }, ctx: z.RefinementCtx): void {
+  if (c.target === undefined || c.kind === undefined) return;
+  for (const message of targetProblems(c.kind, c.target)) ctx.addIssue({ code: 'custom', path: ['target'], message });
 }
 
 export const CreateConnection = z.strictObject(connectionFields).superRefine(checkTarget);
@@ -83,3 +85,6 @@ export const ConnectionView = z.object({
   updatedAt: z.string(),
 });
 export type ConnectionView = z.infer<typeof ConnectionView>;
+
+export const ConnectionList = z.object({ items: z.array(ConnectionView) });
+export type ConnectionList = z.infer<typeof ConnectionList>;

@@ -27,3 +27,12 @@ export const GrantView = z.object({
   createdAt: z.string(),
 });
 export type GrantView = z.infer<typeof GrantView>;
+
+export const GrantQuery = z.strictObject({
+  /** Connection name or id. */
+  connection: z.string().min(1).optional(),
+});
+export type GrantQuery = z.infer<typeof GrantQuery>;
+
+export const GrantList = z.object({ items: z.array(GrantView) });
+export type GrantList = z.infer<typeof GrantList>;

@@ -3,3 +3,4 @@ export * from './agents.js';
 export * from './connections.js';
 export * from './grants.js';
 export * from './sessions.js';
+export * from './audit.js';

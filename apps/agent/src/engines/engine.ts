@@ -1,5 +1,11 @@
+import type { Connection } from '@portcullis/proto';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Recorder } from '../recorder/recorder.js';
+import type { SnapshotSource } from '../snapshot/snapshot-source.js';
+
 /**
- * One engine per protocol (postgres, http), registered by name in main.ts. An engine owns its
+ * One engine per protocol (postgres, http), registered by name in agent.ts. An engine owns its
  * listener and every client connection on it; it reads config per connection from the
  * SnapshotSource, checks identity with the shared verifier and access checks, and reports to
  * the Recorder.
@@ -14,3 +20,18 @@ export interface Engine {
   liveSessions(): number;
   close(): Promise<void>;
 }
+
+/** What main gives an engine factory (registered by protocol name in agent.ts). */
+export interface EngineDeps {
+  /** Where to listen (PORTCULLIS_PG_LISTEN / PORTCULLIS_HTTP_LISTEN); port 0 picks a free one. */
+  listen: { host: string; port: number };
+  snapshots: SnapshotSource;
+  recorder: Recorder;
+  /** Upstream password of a connection, resolved at each use; throws CredentialError. */
+  resolveCredential: (connection: Connection) => string | undefined;
+  /** The agent's Prometheus registry: engines register their own counters here. */
+  metrics: Registry;
+  log: Logger;
+}
+
+export type EngineFactory = (deps: EngineDeps) => Engine;

@@ -15,7 +15,7 @@ export interface SpoolOptions {
   failureMode: 'refuse' | 'serve';
   log: Logger;
   metrics?: AgentMetrics;
-  /** A segment is closed (fsynced) and a new one started past this size. */
+  /** A segment is closed (fsynced) and a new one started past this size. Default: 16 MiB or maxBytes / 8. */
   segmentBytes?: number;
   /** Group commit: events gathered for this long are written with one write(). */
   flushIntervalMs?: number;
@@ -55,6 +55,8 @@ export interface SpoolRead {
 }
 
 const SEGMENT_SUFFIX = '.seg';
+/** Engines cap result previews and texts far below this. */
+const MAX_EVENT_BYTES = 3 * 1024 * 1024;
 const segmentName = (firstSeq: number): string => `${String(firstSeq).padStart(20, '0')}${SEGMENT_SUFFIX}`;
 
 /**
@@ -73,6 +75,8 @@ export class Spool implements Recorder {
   private active!: FileHandle;
   private nextSeq = 1;
   private ackedSeq = 0;
+  /** Last seq handed to the OS. */
+  private lastWrittenSeq = 0;
   private diskBytes = 0;
   private pending: Buffer = Buffer.allocUnsafe(64 * 1024);
   private pendingLength = 0;
@@ -97,7 +101,7 @@ export class Spool implements Recorder {
   private readonly reserve: number;
 
   private constructor(private readonly options: SpoolOptions) {
-    this.segmentBytes = options.segmentBytes ?? 16 * 1024 * 1024;
+    this.segmentBytes = options.segmentBytes ?? Math.min(16 * 1024 * 1024, Math.floor(options.maxBytes / 8));
     this.flushIntervalMs = options.flushIntervalMs ?? 2;
     this.reserve = Math.min(1024 * 1024, Math.floor(options.maxBytes / 16));
     this.syncTimer = setInterval(() => void this.sync(), options.syncIntervalMs ?? 1000).unref();
@@ -150,11 +154,33 @@ export class Spool implements Recorder {
     if (upToSeq <= this.ackedSeq) return;
     this.ackedSeq = upToSeq;
     while (this.unackedMarks.length > 0 && this.unackedMarks[0]!.lastSeq <= upToSeq) this.unackedMarks.shift();
-    while (this.segments.length > 1 && this.segments[1]!.firstSeq - 1 <= upToSeq) {
+    this.deleteAcknowledged();
+    this.retireFullyAcknowledgedActive();
+  }
+
+  private deleteAcknowledged(): void {
+    while (this.segments.length > 1 && this.segments[1]!.firstSeq - 1 <= this.ackedSeq) {
       const done = this.segments.shift()!;
       this.diskBytes -= done.size;
       unlink(done.path).catch((err: Error) => this.options.log.error({ path: done.path, err: err.message }, 'could not delete an acknowledged spool segment'));
     }
+  }
+
+  /**
+   * At the size limit with everything acknowledged, the active segment is all that is left and
+   * nothing new is written that would rotate it: start a new one so the old can go.
+   */
+  private retireFullyAcknowledgedActive(): void {
+    const active = this.segments[this.segments.length - 1]!;
+    if (active.size === 0 || this.writing || this.pendingLength > 0 || this.retry || this.closed) return;
+    if (this.ackedSeq < this.lastWrittenSeq || this.bytes() < this.options.maxBytes - this.reserve) return;
+    this.writing = this.rotate(this.nextSeq)
+      .then(() => this.deleteAcknowledged())
+      .catch((err: Error) => this.options.log.error({ err: err.message }, 'could not start a new spool segment'))
+      .finally(() => {
+        this.writing = undefined;
+        if (this.pendingLength > 0) setImmediate(() => void this.write());
+      });
   }
 
   acknowledgedSeq(): number {
@@ -291,6 +317,12 @@ export class Spool implements Recorder {
       this.options.log.error({ sessionId, err: (err as Error).message }, 'could not encode a recording event');
       return;
     }
+    if (event.length > MAX_EVENT_BYTES) {
+      // It could never be shipped (gRPC's default message limit is 4 MiB) and would stall the rest.
+      this.options.metrics?.recordingFailures.inc({ reason: 'too_large' });
+      this.options.log.error({ sessionId, bytes: event.length }, 'recording event too large to ship; dropped');
+      return;
+    }
     const size = 1 + varintLength(event.length) + event.length;
     if (this.bytes() + size > this.options.maxBytes) {
       this.options.metrics?.recordingFailures.inc({ reason: 'spool_full' });
@@ -366,18 +398,22 @@ export class Spool implements Recorder {
     this.retry = undefined;
     segment.size += chunk.length;
     this.diskBytes += chunk.length;
+    this.lastWrittenSeq = chunk.lastSeq;
     this.unsynced = true;
     this.unackedMarks.push({ lastSeq: chunk.lastSeq, time: chunk.firstTime });
     for (const listener of this.writtenListeners) listener();
   }
 
+  /** Opens the next segment first, so a failure leaves the current one in use. */
   private async rotate(firstSeq: number): Promise<Segment> {
-    await this.active.datasync();
-    this.unsynced = false;
-    await this.active.close();
     const segment = { firstSeq, path: join(this.options.dir, segmentName(firstSeq)), size: 0 };
-    this.active = await open(segment.path, 'w', 0o600);
+    const next = await open(segment.path, 'w', 0o600);
+    const previous = this.active;
+    this.active = next;
     this.segments.push(segment);
+    this.unsynced = false;
+    await previous.datasync();
+    await previous.close();
     await syncDir(this.options.dir);
     return segment;
   }
@@ -436,6 +472,7 @@ export class Spool implements Recorder {
       last.size = pos;
     }
     this.nextSeq = lastSeq + 1;
+    this.lastWrittenSeq = lastSeq;
     const oldest = await this.oldestRecordTime();
     if (oldest !== undefined && this.nextSeq > this.segments[0]!.firstSeq) this.unackedMarks.push({ lastSeq, time: oldest });
     log.info({ segments: this.segments.length, bytes: this.diskBytes, nextSeq: this.nextSeq }, 'recording spool opened');

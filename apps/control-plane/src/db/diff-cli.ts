@@ -32,3 +32,5 @@ if (!sql) {
   );
   console.log(`wrote ${path.relative(process.cwd(), path.join(dir, 'migration.sql'))}`);
 }
+// The WASM engine leaves a timer behind; nothing else is pending here.
+process.exit();

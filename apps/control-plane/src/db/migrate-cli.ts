@@ -10,3 +10,5 @@ try {
   console.error(error instanceof Error ? error.message : error);
   process.exitCode = 1;
 }
+// The WASM engine leaves a timer behind; nothing else is pending once migrate() has settled.
+process.exit();

@@ -93,16 +93,22 @@ async function withSchemaEngine<T>(
 ): Promise<T> {
   // The WASM engine speaks the driver-adapter calling convention of Result values
   // ({ok, value} / {ok, error}); Prisma's binder wraps the pg adapter into exactly that.
-  const adapter = bindMigrationAwareSqlAdapterFactory(
-    new PrismaPg({ connectionString: databaseUrl, Client: CatalogClient } as pg.PoolConfig),
-  );
-  const engine = await SchemaEngine.new({ datamodels }, () => undefined, adapter);
+  // Our own pool, ended afterwards: the engine holds Prisma's advisory lock on one of its
+  // connections until that connection closes, and freeing the engine does not close it.
+  const pool = new pg.Pool({ connectionString: databaseUrl, Client: CatalogClient as unknown as typeof pg.Client });
+  panicMessage = undefined;
+  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool as unknown as ConstructorParameters<typeof PrismaPg>[0]));
   try {
-    return await run(engine);
+    const engine = await SchemaEngine.new({ datamodels }, () => undefined, adapter);
+    try {
+      return await run(engine);
+    } finally {
+      engine.free();
+    }
   } catch (error) {
     throw engineError(panicMessage ?? error);
   } finally {
-    engine.free();
+    await pool.end();
   }
 }
 

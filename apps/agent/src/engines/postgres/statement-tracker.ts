@@ -17,7 +17,7 @@ type Pending =
   | { type: 'query'; text: string; startedAt: number }
   /** An Execute of the extended protocol: done at CommandComplete/Error/PortalSuspended. */
   | { type: 'execute'; text: string; parameters: string[]; resultFormats: number[]; startedAt: number }
-  /** Sync or FunctionCall: done at ReadyForQuery. */
+  /** Sync: done at ReadyForQuery. */
   | { type: 'sync' }
   /** An answer the agent wrote itself (a refused statement), sent once everything before it is. */
   | { type: 'local'; bytes: Buffer };
@@ -97,7 +97,6 @@ export class StatementTracker {
         break;
       }
       case Code.Sync:
-      case Code.FunctionCall:
         this.queue.push({ type: 'sync' });
         break;
     }
@@ -117,27 +116,27 @@ export class StatementTracker {
         return undefined;
       case Code.CommandComplete:
         this.complete(new BodyReader(buffer, start + 5, end).cstring(), undefined);
-        return undefined;
+        break;
       case Code.EmptyQueryResponse:
         if (this.queue[0]?.type === 'execute') this.queue.shift();
         this.resetPreview();
-        return undefined;
+        break;
       case Code.PortalSuspended:
         this.complete('', undefined);
-        return undefined;
+        break;
       case Code.ErrorResponse:
         this.onError(buffer, start, end);
-        return undefined;
-      case Code.ReadyForQuery: {
+        break;
+      case Code.ReadyForQuery:
         this.transactionStatus = buffer[start + 5] ?? this.transactionStatus;
         while (this.queue[0]?.type === 'execute') this.queue.shift();
         if (this.queue[0]?.type === 'query' || this.queue[0]?.type === 'sync') this.queue.shift();
         this.resetPreview();
-        return this.takeLocalReplies();
-      }
+        break;
       default:
         return undefined;
     }
+    return this.queue[0]?.type === 'local' ? this.takeLocalReplies() : undefined;
   }
 
   /**

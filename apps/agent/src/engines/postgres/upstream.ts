@@ -24,7 +24,7 @@ export interface UpstreamTarget {
  * are taken as `disable` (the agent never guesses: ask for require/verify-full to get TLS). A
  * password in the URL is ignored on purpose: credentials come from the connection's credential.
  */
-export function parseTarget(target: string, fallbackUser: string): UpstreamTarget {
+export function parseTarget(target: string): UpstreamTarget {
   const url = new URL(target);
   if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') {
     throw new Error(`connection target must be a postgresql:// URL`);
@@ -34,7 +34,7 @@ export function parseTarget(target: string, fallbackUser: string): UpstreamTarge
   if (!['disable', 'require', 'verify-ca', 'verify-full'].includes(sslmode)) {
     throw new Error(`unsupported sslmode ${mode}`);
   }
-  const user = decodeURIComponent(url.username) || fallbackUser;
+  const user = decodeURIComponent(url.username);
   if (!user) throw new Error('connection target names no user');
   return {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',

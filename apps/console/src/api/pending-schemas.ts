@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { EventView, SessionView } from '@portcullis/api';
+
+/*
+ * Answers of endpoints the control plane does not have yet, so @portcullis/api has no schema for
+ * them. These are the shapes the console reads (lenient: extra fields pass); when an endpoint lands,
+ * its schema belongs in packages/api and this file shrinks.
+ */
+
+/** GET /identities → { items } */
+export const IdentityView = z.looseObject({
+  subject: z.string(),
+  username: z.string().nullable(),
+  groups: z.array(z.string()),
+  disabled: z.boolean(),
+  disabledReason: z.string().nullable().optional(),
+  lastSeenAt: z.string().nullable(),
+  liveSessions: z.number().optional(),
+});
+export type IdentityView = z.infer<typeof IdentityView>;
+export const IdentityList = z.object({ items: z.array(IdentityView) });
+
+/** GET /policies → the current policy; PUT /policies { policy } → the new version. */
+export const PolicyVersion = z.looseObject({
+  version: z.number(),
+  policy: z.record(z.string(), z.unknown()),
+  createdAt: z.string().nullable().optional(),
+  createdBy: z.string().nullable().optional(),
+});
+export type PolicyVersion = z.infer<typeof PolicyVersion>;
+/** GET /policies/versions → { items }, newest first. */
+export const PolicyVersionList = z.object({ items: z.array(PolicyVersion) });
+
+/** POST /policies/preview { sql? | text?, policy? } */
+export const PolicyPreview = z.looseObject({
+  decision: z.union([z.string(), z.looseObject({ action: z.string(), reason: z.string().optional() })]),
+  explanation: z.union([z.string(), z.array(z.string())]).optional(),
+  masked: z.unknown().optional(),
+});
+export type PolicyPreview = z.infer<typeof PolicyPreview>;
+
+/** GET /traces/:id → every session and event that carried one trace id, in order. */
+export const TraceView = z.looseObject({
+  id: z.string(),
+  sessions: z.array(SessionView).default([]),
+  events: z.array(EventView),
+});
+export type TraceView = z.infer<typeof TraceView>;
+
+/** GET /overview?window=1h → data-path counters summed from agent heartbeats. */
+export const OverviewStats = z.looseObject({
+  requests: z.number(),
+  blocked: z.number(),
+  refusedTokens: z.number(),
+  maskedByEntity: z.record(z.string(), z.number()),
+});
+export type OverviewStats = z.infer<typeof OverviewStats>;
+
+/** POST /connections/:name/test → what an agent serving the connection got from the upstream. */
+export const ConnectionTestResult = z.looseObject({
+  ok: z.boolean(),
+  agent: z.string().nullable().optional(),
+  message: z.string(),
+  latencyMs: z.number().nullable().optional(),
+});
+export type ConnectionTestResult = z.infer<typeof ConnectionTestResult>;

@@ -1,0 +1,1 @@
+export { Public, Roles, CurrentUser, actorName, type AuthenticatedUser, type Role } from './decorators.js';

@@ -1,0 +1,195 @@
+import type { EntityType, MaskStyle } from '../entities.js';
+import { createScanner, type Scanner } from '../detectors/scanner.js';
+import { PolicySchema, type Action, type ColumnMask, type Policy, type PolicyInput, type Rule } from '../policy/schema.js';
+import type { SqlAnalysis, StatementFacts, TableRef } from '../sql/analyze.js';
+import { checkGuardrails, matchesTable, type GuardrailSettings } from './guardrails.js';
+
+/** A validated policy with its detectors built; build once per policy version and share. */
+export interface CompiledPolicy {
+  readonly policy: Policy;
+  readonly scanner: Scanner;
+  readonly relaxed: ReadonlySet<string>;
+  readonly guardrailSettings: GuardrailSettings;
+}
+
+/** Validates (throws with "field: problem" lines) and builds detectors. */
+export function compilePolicy(input: PolicyInput | Policy): CompiledPolicy {
+  const r = PolicySchema.safeParse(input);
+  if (!r.success) {
+    throw new Error(`invalid policy: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const policy = r.data;
+  return {
+    policy,
+    scanner: createScanner(policy.detectors),
+    relaxed: new Set(policy.guardrails.enabled ? policy.guardrails.relax : []),
+    guardrailSettings: { vectorTables: policy.guardrails.vectorTables, vectorIdColumns: policy.guardrails.vectorIdColumns },
+  };
+}
+
+export interface DecisionRequest {
+  connection: string;
+  identity: { subject: string; groups: readonly string[] };
+  /** PostgreSQL: what analyzeSql() found in the statement text. */
+  sql?: SqlAnalysis;
+  /** HTTP: method and path below the connection prefix ("/v1/chat/completions"). */
+  http?: { method: string; path: string };
+}
+
+export interface MaskPlan {
+  /** Entities to find and mask inside values (text columns, JSON strings, SSE text). */
+  entities: EntityType[];
+  /** Whole columns to mask whatever they hold. */
+  columns: ColumnMask[];
+  /** Style for entities and columns without their own. */
+  style: MaskStyle;
+}
+
+export interface Considered {
+  ruleId: string;
+  /** Index in sql.statements of the statement judged (absent for HTTP). */
+  statement?: number;
+  matched: boolean;
+  why: string;
+}
+
+export interface Decision {
+  action: Action;
+  /** For block and review: the text shown to the client. */
+  reason?: string;
+  /** The rule (or "guardrail:<id>") that decided. */
+  ruleId?: string;
+  /** Every rule that matched some statement, in order. */
+  ruleIds: string[];
+  policyVersion: number;
+  considered: Considered[];
+  masks?: MaskPlan;
+}
+
+const SEVERITY: Record<Action, number> = { allow: 0, mask: 1, review: 2, block: 3 };
+// Statements that only carry another one: judged by what they carry.
+const WRAPPERS = new Set(['EXPLAIN', 'PREPARE', 'EXECUTE']);
+
+/**
+ * Decides one request. Guardrails first (a parse error always blocks), then for each statement
+ * (nested ones included) the first matching rule in order, or the policy default. The strictest
+ * outcome over all statements wins: block > review > mask > allow. Pure: `now` is the only clock.
+ */
+export function decide(request: DecisionRequest, compiled: CompiledPolicy, now: Date): Decision {
+  const { policy } = compiled;
+  const base = { policyVersion: policy.version, considered: [] as Considered[], ruleIds: [] as string[] };
+  const sql = request.sql;
+  if (sql?.parseError) {
+    return {
+      ...base,
+      action: 'block',
+      ruleId: 'guardrail:parse-error',
+      reason: `statement refused: PostgreSQL's parser rejected it (${sql.parseError.message})`,
+    };
+  }
+  if (sql && policy.guardrails.enabled) {
+    for (const [i, s] of sql.statements.entries()) {
+      const hit = checkGuardrails(s, compiled.guardrailSettings, compiled.relaxed);
+      if (hit) {
+        const ruleId = `guardrail:${hit.id}`;
+        return { ...base, action: 'block', ruleId, ruleIds: [ruleId], reason: hit.reason, considered: [{ ruleId, statement: i, matched: true, why: hit.reason }] };
+      }
+    }
+  }
+
+  const units: (StatementFacts | undefined)[] = sql
+    ? sql.statements.filter((s, i) => !(WRAPPERS.has(s.kind) && sql.statements.some((n) => n.parent === i)))
+    : [undefined];
+  if (units.length === 0) units.push(undefined); // empty query string: judged as a request with no statement
+
+  let outcome: { action: Action; rule?: Rule } | undefined;
+  const masks: MaskPlan = { entities: [...policy.masking.entities], columns: [], style: policy.masking.style };
+  for (const unit of units) {
+    const index = unit && sql ? sql.statements.indexOf(unit) : undefined;
+    let decided: { action: Action; rule?: Rule } = { action: policy.defaultAction };
+    for (const rule of policy.rules) {
+      const why = mismatch(rule, request, unit, sql, now);
+      base.considered.push({ ruleId: rule.id, statement: index, matched: why === undefined, why: why ?? 'all conditions hold' });
+      if (why === undefined) {
+        decided = { action: rule.action, rule };
+        if (!base.ruleIds.includes(rule.id)) base.ruleIds.push(rule.id);
+        break;
+      }
+    }
+    if (decided.action === 'mask' && decided.rule?.mask) {
+      const m = decided.rule.mask;
+      for (const e of m.entities ?? []) if (!masks.entities.includes(e)) masks.entities.push(e);
+      masks.columns.push(...(m.columns ?? []));
+      if (m.style) masks.style = m.style;
+    }
+    if (!outcome || SEVERITY[decided.action] > SEVERITY[outcome.action]) outcome = decided;
+  }
+  const { action, rule } = outcome!;
+  const hasMasks = masks.entities.length > 0 || masks.columns.length > 0;
+  const finalAction: Action = action === 'allow' && hasMasks ? 'mask' : action;
+  return {
+    ...base,
+    action: finalAction,
+    ruleId: rule?.id,
+    reason: rule ? rule.reason ?? defaultReason(action, rule.id) : `no rule matched; the policy default is ${policy.defaultAction}`,
+    masks: finalAction === 'mask' ? masks : undefined,
+  };
+}
+
+function defaultReason(action: Action, ruleId: string): string {
+  return action === 'block' ? `blocked by rule ${ruleId}` : action === 'review' ? `held for review by rule ${ruleId}` : `${action} by rule ${ruleId}`;
+}
+
+/**
+ * Why `rule` does not match, or undefined when it does. Lists in a rule mean "any of these" for
+ * block, review and mask rules, and "only these" for allow rules: an allow rule naming tables
+ * allows a statement only if every table it touches is named.
+ */
+function mismatch(rule: Rule, req: DecisionRequest, s: StatementFacts | undefined, sql: SqlAnalysis | undefined, now: Date): string | undefined {
+  const m = rule.match;
+  const only = rule.action === 'allow';
+  if (m.notBefore && now.getTime() < Date.parse(m.notBefore)) return `not active before ${m.notBefore}`;
+  if (m.notAfter && now.getTime() >= Date.parse(m.notAfter)) return `expired at ${m.notAfter}`;
+  if (m.connections && !m.connections.some((c) => c === '*' || c === req.connection)) return `connection ${req.connection} not listed`;
+  if (m.subjects && !m.subjects.includes(req.identity.subject)) return 'subject not listed';
+  if (m.groups && !req.identity.groups.some((g) => m.groups!.includes(g))) return 'identity is in none of the groups';
+  if (m.httpMethods || m.httpPaths) {
+    if (!req.http) return 'not an HTTP request';
+    if (m.httpMethods && !m.httpMethods.includes(req.http.method.toUpperCase())) return `method ${req.http.method} not listed`;
+    if (m.httpPaths && !m.httpPaths.some((p) => globToRegExp(p).test(req.http!.path))) return `path ${req.http.path} not listed`;
+  }
+  const needsSql = m.statementKinds || m.tables || m.columns || m.functions || m.hasWhere !== undefined || m.hasLimit !== undefined || m.multiStatement !== undefined;
+  if (!needsSql) return undefined;
+  if (!s || !sql) return 'not a SQL statement';
+  if (m.statementKinds && !m.statementKinds.includes(s.kind)) return `statement kind ${s.kind} not listed`;
+  if (m.tables && !listed(s.tables, (t, p) => matchesTable(p, t), m.tables, only)) return only ? 'touches a table not listed' : 'touches none of the tables';
+  if (m.columns && !listed(s.columns, (c, p) => c === p, m.columns, only)) return only ? 'uses a column not listed' : 'uses none of the columns';
+  if (m.functions && !listed(s.functions, (f, p) => f === p || f.endsWith(`.${p}`), m.functions, only)) {
+    return only ? 'calls a function not listed' : 'calls none of the functions';
+  }
+  if (m.hasWhere !== undefined && s.hasWhere !== m.hasWhere) return m.hasWhere ? 'has no WHERE' : 'has a WHERE';
+  if (m.hasLimit !== undefined && s.hasLimit !== m.hasLimit) return m.hasLimit ? 'has no LIMIT' : 'has a LIMIT';
+  if (m.multiStatement !== undefined && sql.multiStatement !== m.multiStatement) return m.multiStatement ? 'single statement' : 'several statements';
+  return undefined;
+}
+
+function listed<T>(values: readonly T[], eq: (v: T, pattern: string) => boolean, patterns: readonly string[], only: boolean): boolean {
+  return only ? values.every((v) => patterns.some((p) => eq(v, p))) : values.some((v) => patterns.some((p) => eq(v, p)));
+}
+
+const globCache = new Map<string, RegExp>();
+function globToRegExp(glob: string): RegExp {
+  let re = globCache.get(glob);
+  if (!re) {
+    const body = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*');
+    re = new RegExp(`^${body}$`);
+    globCache.set(glob, re);
+  }
+  return re;
+}
+
+/** Which style a whole column gets under a mask plan, if any. */
+export function columnMaskStyle(plan: MaskPlan | undefined, table: TableRef | undefined, column: string): MaskStyle | undefined {
+  const hit = plan?.columns.find((c) => c.column === column && (!c.table || (table !== undefined && matchesTable(c.table, table))));
+  return hit?.style;
+}
