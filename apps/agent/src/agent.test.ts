@@ -218,6 +218,27 @@ describe('agent against a control plane', () => {
     assert.equal(back.stored.size, 301);
   });
 
+  it('keeps at most 8 batches in flight until the control plane acknowledges', async () => {
+    const cp = await startControlPlane();
+    cp.autoAck = false;
+    const batches = () => cp.messagesOf('recordingBatch');
+    const { agent, status } = await start(configFor(cp, tempDir()), { spoolSegmentBytes: 4 * 1024 });
+    await eventually(async () => (await status()).connected, 'connected');
+    for (let i = 0; i < 2000; i++) {
+      agent.spool.statement('s', statement(`select ${i}`));
+      if (i % 40 === 39) await agent.spool.flush();
+    }
+    await eventually(() => batches().length === 8, '8 batches');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(batches().length, 8, 'more than 8 batches in flight');
+    assert.ok(cp.stored.size < 2000);
+
+    cp.send({ body: { $case: 'recordingAck', value: { upToSeq: batches().at(-1)!.lastSeq } } });
+    cp.autoAck = true;
+    await eventually(() => cp.stored.size === 2000, 'the rest after the ack');
+    assert.equal(cp.contiguousUpTo(), 2000);
+  });
+
   it('beats, ends sessions on request, and shows metrics and status', async () => {
     const cp = await startControlPlane();
     cp.snapshot = snapshotFixture(7, ['demo-pg', 'demo-vectors']);

@@ -41,7 +41,7 @@ const inventory = (page: React.ReactNode) => <RequireCapability capability="view
 const recordings = (page: React.ReactNode) => <RequireCapability capability="viewRecordings">{page}</RequireCapability>;
 const manage = (page: React.ReactNode) => <RequireCapability capability="manage">{page}</RequireCapability>;
 
-const router = createBrowserRouter([
+const routes = [
   {
     element: <Layout />,
     children: [
@@ -63,14 +63,21 @@ const router = createBrowserRouter([
       { path: '*', element: <NotFoundPage /> },
     ],
   },
-]);
+];
+
+/**
+ * Built on first render, not at import: main.tsx first finishes a login on /callback and moves the
+ * URL to where the user was going, and the router must start from that URL.
+ */
+let router: ReturnType<typeof createBrowserRouter> | undefined;
+const getRouter = () => (router ??= createBrowserRouter(routes));
 
 function Shell() {
   const state = useAuthState();
   if (state.status === 'starting') return null;
   if (state.status === 'signed-out') return <SignInPage reason={state.reason} />;
   if (!can(state.user, 'viewInventory')) return <NoAccessPage user={state.user} />;
-  return <RouterProvider router={router} />;
+  return <RouterProvider router={getRouter()} />;
 }
 
 export function App({ services }: { services: { config: ConsoleConfig; auth: AuthSession; api: Endpoints } }) {

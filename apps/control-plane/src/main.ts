@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import path from 'node:path';
 import { AppModule } from './app.module.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { createLogger, NestPinoLogger, requestLogger } from './common/logger.js';
@@ -33,6 +34,7 @@ try {
     });
   });
   app.setGlobalPrefix('api/v1', { exclude: ['healthz', 'readyz'] });
+  if (config.consoleDir) serveConsole(app, config.consoleDir);
   app.useGlobalPipes(new ZodValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter(log));
   setupOpenApi(app);
@@ -64,4 +66,15 @@ try {
   process.exitCode = 1;
   // Give pino a moment to flush, then leave even if a client keeps the event loop alive.
   setTimeout(() => process.exit(1), 100).unref();
+}
+
+/** The built console at /, with its client-side routes falling back to index.html. */
+function serveConsole(app: NestExpressApplication, dir: string): void {
+  app.useStaticAssets(dir, { index: 'index.html' });
+  const index = path.resolve(dir, 'index.html');
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const apiPath = /^\/(api|healthz|readyz)(\/|$)/.test(req.path);
+    if (req.method !== 'GET' || apiPath || !req.accepts('html')) return next();
+    res.sendFile(index);
+  });
 }

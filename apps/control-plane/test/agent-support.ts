@@ -92,7 +92,7 @@ export class FakeAgent {
   }
 
   /** The first message of this kind at or after position `from` of `received`, waiting for it. */
-  async next<C extends Case>(kind: C, { from = 0, timeoutMs = 5000 } = {}): Promise<{ value: ValueOf<C>; index: number }> {
+  async next<C extends Case>(kind: C, { from = 0, timeoutMs = 15_000 } = {}): Promise<{ value: ValueOf<C>; index: number }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.received.findIndex((m, i) => i >= from && m.body?.$case === kind);

@@ -84,6 +84,7 @@ describe('control plane REST API (built dist, real PostgreSQL and Redis)', () =>
     for (const text of [created.text, byName.text, byId.text, list.text, audit.text, cp.output()]) {
       assert.ok(!text.includes(secretValue), 'the credential value leaked');
     }
+    assert.ok(!cp.output().includes(admin.split('.')[2]!), 'no bearer token in the log');
     const row = (await db.query('SELECT secret_sealed, secret_ref FROM connections WHERE name = $1', ['orders'])).rows[0];
     assert.ok(row.secret_sealed && !row.secret_sealed.includes(secretValue));
     assert.equal(row.secret_ref, null);

@@ -6,6 +6,7 @@ import {
   makeGenericClientConstructor,
   type Client,
   status as grpcStatus,
+  connectivityState,
   type ClientDuplexStream,
   type ServiceError,
 } from '@grpc/grpc-js';
@@ -146,12 +147,12 @@ export class ControlClient {
       this.onStreamEnd(stream, error);
     };
     stream.on('data', (message: ControlMessage) => this.onMessage(stream, message));
+    // grpc-js always ends a call with 'status', preceded by 'error' when it is not OK.
     stream.on('error', (error: ServiceError) => end(error));
     stream.on('status', (s: { code: number; details: string }) => {
       if (s.code !== grpcStatus.OK) end(Object.assign(new Error(s.details), { code: s.code }) as ServiceError);
       else end(undefined);
     });
-    stream.on('end', () => end(undefined));
     stream.on('drain', () => this.options.shipper.drained());
     stream.write({
       body: {
@@ -249,6 +250,8 @@ export class ControlClient {
       this.lastError = 'agent token refused by the control plane';
       delay = this.options.refusedRetryMs ?? 30_000;
       log.error({ controlPlane: this.options.address, retryInMs: delay }, 'agent token refused by the control plane; check PORTCULLIS_AGENT_TOKEN');
+      this.reconnect = setTimeout(() => this.connect(), delay);
+      return;
     } else {
       this.lastError = error ? `control plane stream: ${error.details || error.message}` : 'control plane closed the stream';
       delay = this.backoff.next();
@@ -259,7 +262,35 @@ export class ControlClient {
         log.warn(entry, 'control plane not reachable; retrying (logged once a minute)');
       } else log.debug(entry, 'control plane not reachable; retrying');
     }
-    this.reconnect = setTimeout(() => this.connect(), delay);
+    this.reconnectAfter(delay);
+  }
+
+  /**
+   * Opens the next stream after `delay`, or as soon as the channel has a transport again when
+   * the control plane was unreachable: the channel retries every second at most, so an agent
+   * is back within about a second of the control plane, not a whole backoff later. When the
+   * transport is up (the control plane itself ended the stream), only the backoff applies.
+   */
+  private reconnectAfter(delay: number): void {
+    const channel = this.client.getChannel();
+    let done = false;
+    const go = (): void => {
+      if (done || this.stopped) return;
+      done = true;
+      clearTimeout(this.reconnect);
+      this.connect();
+    };
+    this.reconnect = setTimeout(go, delay);
+    const initial = channel.getConnectivityState(false);
+    if (initial === connectivityState.READY) return;
+    const watch = (state: connectivityState): void => {
+      if (done || this.stopped) return;
+      if (state === connectivityState.READY) return go();
+      channel.watchConnectivityState(state, Date.now() + delay + 1000, (err) => {
+        if (!err) watch(channel.getConnectivityState(true));
+      });
+    };
+    watch(channel.getConnectivityState(true));
   }
 
   private endStream(): void {

@@ -4,8 +4,7 @@ import type { VerifiedIdentity } from './token-verifier.js';
 export type AccessRefusalKind = 'unknown-connection' | 'disabled' | 'no-grant';
 
 export type AccessDecision =
-  | { ok: true; connection: Connection }
-  | { ok: false; kind: AccessRefusalKind; reason: string };
+  { ok: true; connection: Connection } | { ok: false; kind: AccessRefusalKind; reason: string };
 
 /**
  * May this identity use this connection right now? Protocol-free (shared by the PostgreSQL and

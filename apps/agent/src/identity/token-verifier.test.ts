@@ -135,7 +135,15 @@ describe('TokenVerifier', () => {
 });
 
 describe('checkAccess', () => {
-  const connection = { id: 'c1', name: 'sales', kind: 'postgres', target: '', credential: undefined, networkLabels: [], options: undefined };
+  const connection = {
+    id: 'c1',
+    name: 'sales',
+    kind: 'postgres',
+    target: '',
+    credential: undefined,
+    networkLabels: [],
+    options: undefined,
+  };
   const carol = { subject: 'sub-carol', username: 'carol', groups: ['analysts'] };
   const now = new Date('2026-01-01T00:00:00Z');
   const base: ConfigSnapshot = {
@@ -149,7 +157,10 @@ describe('checkAccess', () => {
 
   it('allows through a group grant, and through a subject grant', () => {
     assert.equal(checkAccess(base, carol, 'sales', 'postgres', now).ok, true);
-    const bySubject = { ...base, grants: [{ id: 'g2', connectionId: 'c1', group: '', subject: 'sub-carol', expiresAt: undefined }] };
+    const bySubject = {
+      ...base,
+      grants: [{ id: 'g2', connectionId: 'c1', group: '', subject: 'sub-carol', expiresAt: undefined }],
+    };
     assert.equal(checkAccess(bySubject, { ...carol, groups: [] }, 'sales', 'postgres', now).ok, true);
   });
 

@@ -27,9 +27,7 @@ export type TokenRefusalReason =
   | 'signing keys unavailable'
   | 'identity provider not configured';
 
-export type TokenVerification =
-  | { ok: true; identity: VerifiedIdentity }
-  | { ok: false; reason: TokenRefusalReason };
+export type TokenVerification = { ok: true; identity: VerifiedIdentity } | { ok: false; reason: TokenRefusalReason };
 
 /** Asymmetric algorithms only: `none` and HMAC (keyed with a public key) are never accepted. */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];

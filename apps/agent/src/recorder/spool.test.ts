@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -140,17 +140,35 @@ describe('recording spool', () => {
     await serving.close();
   });
 
-  it('records 40k statements per second without being the bottleneck', async () => {
+  it('stops accepting when the disk fails (refuse), and counts the failure', async () => {
+    const { AgentMetrics } = await import('../status/metrics.js');
+    for (const failureMode of ['refuse', 'serve'] as const) {
+      const dir = spoolDir();
+      symlinkSync('/dev/full', join(dir, `${'1'.padStart(20, '0')}.seg`)); // every write: ENOSPC
+      const metrics = new AgentMetrics('test');
+      const spool = await open(dir, { failureMode, metrics });
+      spool.statement('s', statement('select 1'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(spool.accepting(), failureMode === 'serve');
+      assert.match(await metrics.registry.metrics(), /portcullis_agent_recording_failures_total\{reason="write_error"\} [1-9]/);
+      assert.equal(spool.stats().backlog, 1, 'the event is kept for the retry');
+      await spool.close(); // gives up on the write instead of waiting for a disk that never recovers
+    }
+  });
+
+  it('records 40k statements per second on half a core at most', async () => {
     const spool = await open(spoolDir());
     const events = 100_000;
+    // CPU time, not wall time: other processes on the machine must not make this flaky.
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     for (let i = 0; i < events; i++) spool.statement('session-1', statement(`select * from customers where id = ${i}`));
-    const emitMs = performance.now() - started;
     await spool.flush();
-    const totalMs = performance.now() - started;
-    const perSecond = Math.round(events / (totalMs / 1000));
-    console.log(`spool: ${events} events, emit ${emitMs.toFixed(0)} ms, on disk after ${totalMs.toFixed(0)} ms (${perSecond}/s)`);
-    assert.ok(perSecond > 40_000, `spool throughput ${perSecond}/s`);
+    const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMicrosPerEvent = (cpu.user + cpu.system) / events;
+    console.log(`spool: ${events} events on disk in ${wallMs.toFixed(0)} ms wall, ${cpuMicrosPerEvent.toFixed(2)} µs CPU per event`);
+    assert.ok(cpuMicrosPerEvent * 40_000 < 500_000, `${cpuMicrosPerEvent.toFixed(2)} µs per event is more than half a core at 40k/s`);
     assert.equal((await shipAll(spool)).length, events);
     await spool.close();
   });

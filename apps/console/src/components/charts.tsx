@@ -36,9 +36,11 @@ export function BarChart({
           </g>
         );
       })}
-      <text x={width - 2} y={12} className="chart-axis" textAnchor="end">
-        max {max}
-      </text>
+      {bars.some((b) => b.value > 0) && (
+        <text x={width - 2} y={12} className="chart-axis" textAnchor="end">
+          max {max}
+        </text>
+      )}
     </svg>
   );
 }

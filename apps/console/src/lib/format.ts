@@ -9,6 +9,13 @@ export function formatTime(iso: string): string {
   return time.format(new Date(iso));
 }
 
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+
+/** "14:05": chart axes, where AM/PM would not fit. */
+export function formatClock(ms: number): string {
+  return clock.format(new Date(ms));
+}
+
 /** "just now", "5 min ago", "3 h ago", "2 days ago"; future times read "in …". */
 export function relativeTime(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return 'never';

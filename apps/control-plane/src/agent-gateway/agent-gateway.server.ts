@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { AgentServiceService, type AgentServiceServer } from '@portcullis/proto';
 import { AppConfig } from '../config/app-config.js';
@@ -7,9 +7,13 @@ import { AgentStreams } from './agent-streams.service.js';
 
 const SHUTDOWN_GRACE_MS = 3_000;
 
-/** The AgentService gRPC port: starts with the application, stops with it. */
+/**
+ * The AgentService gRPC port: opens once the application is up, closes first on shutdown (module
+ * destroy hooks run before the global store and Redis modules close), so agents are recorded
+ * offline while the store is still there.
+ */
 @Injectable()
-export class AgentGatewayServer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AgentGatewayServer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(AgentGatewayServer.name);
   private server: Server | undefined;
 
@@ -39,11 +43,11 @@ export class AgentGatewayServer implements OnApplicationBootstrap, OnApplication
     this.log.log(`agent gateway listening on ${address}:${port}${this.config.grpcTls ? '' : ' (plaintext, GRPC_INSECURE=true)'}`);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async onModuleDestroy(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    this.streams.stop();
+    await this.streams.stop();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         server.forceShutdown();

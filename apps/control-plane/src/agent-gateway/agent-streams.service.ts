@@ -2,7 +2,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
 import type { AgentMessage, Hello, RecordingBatch, ReviewRequest } from '@portcullis/proto';
 import { AppConfig } from '../config/app-config.js';
-import { PrismaService } from '../db/prisma.service.js';
 import { ChangeBus } from '../config-stream/change-bus.js';
 import { SnapshotBuilder } from '../config-stream/snapshot-builder.js';
 import { AgentAuthenticator } from './agent-authenticator.js';
@@ -23,10 +22,10 @@ export class AgentStreams {
   private readonly log = new Logger(AgentStreams.name);
   private readonly streams = new Map<string, AgentStream>();
   private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
 
   constructor(
     private readonly config: AppConfig,
-    private readonly prisma: PrismaService,
     private readonly bus: ChangeBus,
     private readonly snapshots: SnapshotBuilder,
     private readonly authenticator: AgentAuthenticator,
@@ -46,9 +45,14 @@ export class AgentStreams {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Ends every stream and records those agents offline before the store closes. */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
-    for (const stream of this.streams.values()) stream.close(status.UNAVAILABLE, 'control plane is shutting down');
+    this.stopping = true;
+    const held = [...this.streams.values()];
+    this.streams.clear();
+    for (const stream of held) stream.close(status.UNAVAILABLE, 'control plane is shutting down');
+    await Promise.all(held.map((stream) => this.markOffline(stream)));
   }
 
   /** The AgentService.Connect handler. */
@@ -75,11 +79,7 @@ export class AgentStreams {
       cleanedUp = true;
       stream.ended = true;
       if (this.streams.get(stream.agent.id) === stream) this.streams.delete(stream.agent.id);
-      if (!stream.hello) return;
-      this.log.log(`agent ${stream.agent.name} disconnected`);
-      this.presence
-        .disconnected(stream.agent.id, stream.connectedAt)
-        .catch((err: Error) => this.log.warn(`agent ${stream.agent.name}: offline not stored: ${err.message}`));
+      if (stream.hello && !this.stopping) void this.markOffline(stream);
     };
     call.on('cancelled', ended);
     call.on('finish', ended);
@@ -97,6 +97,14 @@ export class AgentStreams {
         }),
       );
     });
+  }
+
+  private async markOffline(stream: AgentStream): Promise<void> {
+    if (!stream.hello) return;
+    this.log.log(`agent ${stream.agent.name} disconnected`);
+    await this.presence
+      .disconnected(stream.agent.id, stream.connectedAt)
+      .catch((err: Error) => this.log.warn(`agent ${stream.agent.name}: offline not stored: ${err.message}`));
   }
 
   private async handle(stream: AgentStream, message: AgentMessage): Promise<void> {
@@ -130,6 +138,7 @@ export class AgentStreams {
 
   private async hello(stream: AgentStream, hello: Hello): Promise<void> {
     const { agent } = stream;
+    if (this.stopping) throw new StreamError(status.UNAVAILABLE, 'control plane is shutting down');
     const previous = this.streams.get(agent.id);
     // connectedAt names this stream in the store: keep it unique per agent on this replica.
     if (previous && previous.connectedAt >= stream.connectedAt) {
@@ -210,8 +219,7 @@ export class AgentStreams {
     try {
       await this.presence.markSilentOffline();
       if (this.streams.size === 0) return;
-      const state = await this.prisma.configState.findUnique({ where: { id: 1 }, select: { version: true } });
-      if (state) this.pushAll(Number(state.version));
+      this.pushAll(await this.snapshots.currentVersion());
     } catch (err) {
       this.log.warn(`agent reconcile pass failed: ${(err as Error).message}`);
     }

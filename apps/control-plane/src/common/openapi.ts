@@ -18,8 +18,11 @@ export function setupOpenApi(app: INestApplication): OpenAPIObject {
     .build();
   const document = SwaggerModule.createDocument(app, config);
   const schemas = (document.components ??= {}).schemas ??= {};
+  // Query DTOs became parameters and are referenced by no one: keep only referenced components.
+  const referenced = JSON.stringify(document.paths);
   for (const [name, dto] of documentedDtos) {
-    schemas[name] = openApiSchema(dto.schema, dto.io);
+    if (referenced.includes(`"#/components/schemas/${name}"`)) schemas[name] = openApiSchema(dto.schema, dto.io);
+    else delete schemas[name];
   }
   schemas['ApiError'] = openApiSchema(ApiError, 'output');
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });

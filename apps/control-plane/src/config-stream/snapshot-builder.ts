@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ConfigSnapshot, Connection as SnapshotConnection, Credential } from '@portcullis/proto';
 import { AppConfig } from '../config/app-config.js';
-import { PrismaService } from '../db/prisma.service.js';
+import { PrismaService, type Tx } from '../db/prisma.service.js';
 import { SecretBox } from '../common/secret-box.js';
 import type { Connection } from '../generated/prisma/client.js';
 
@@ -22,6 +22,11 @@ export class SnapshotBuilder {
     private readonly config: AppConfig,
   ) {}
 
+  /** The version the next snapshot will carry. */
+  currentVersion(): Promise<number> {
+    return currentVersion(this.prisma);
+  }
+
   /** Null when no snapshot is due to this agent any more (deleted or revoked): fail closed. */
   async build(agentId: string): Promise<ConfigSnapshot | null> {
     const now = new Date();
@@ -29,7 +34,7 @@ export class SnapshotBuilder {
       async (tx) => {
         const agent = await tx.agent.findUnique({ where: { id: agentId }, select: { labels: true, revokedAt: true } });
         if (!agent || agent.revokedAt) return null;
-        const state = await tx.configState.findUnique({ where: { id: 1 } });
+        const version = await currentVersion(tx);
         const connections = await tx.connection.findMany({
           where: { networkLabels: { hasSome: agent.labels } },
           orderBy: { name: 'asc' },
@@ -46,8 +51,7 @@ export class SnapshotBuilder {
           select: { subject: true, username: true, disableReason: true },
           orderBy: { subject: 'asc' },
         });
-        // No row yet means nothing was ever changed: the column default.
-        return { version: state?.version ?? 1n, connections, grants, disabled };
+        return { version, connections, grants, disabled };
       },
       { isolationLevel: 'RepeatableRead' },
     );
@@ -59,7 +63,7 @@ export class SnapshotBuilder {
     });
     const served = new Set(connections.map((c) => c.id));
     return {
-      version: Number(read.version),
+      version: read.version,
       connections,
       grants: read.grants
         .filter((g) => served.has(g.connectionId))
@@ -100,6 +104,12 @@ export class SnapshotBuilder {
       return null;
     }
   }
+}
+
+async function currentVersion(db: Tx): Promise<number> {
+  const state = await db.configState.findUnique({ where: { id: 1 }, select: { version: true } });
+  // No row yet means nothing was ever changed: the column default.
+  return Number(state?.version ?? 1n);
 }
 
 function toSnapshotConnection(c: Connection, credential: Credential | undefined): SnapshotConnection {

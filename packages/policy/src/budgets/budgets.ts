@@ -35,7 +35,8 @@ export class StatementBudget {
     if (this.exceededBy) return 'exceeded';
     const { maxRows, maxBytes } = this.limits;
     if (maxRows !== undefined && this.rows + 1 > maxRows) this.exceededBy = `row budget of ${maxRows} rows`;
-    else if (maxBytes !== undefined && this.bytes + bytes > maxBytes) this.exceededBy = `byte budget of ${maxBytes} bytes`;
+    else if (maxBytes !== undefined && this.bytes + bytes > maxBytes)
+      this.exceededBy = `byte budget of ${maxBytes} bytes`;
     if (this.exceededBy) return 'exceeded';
     this.rows++;
     this.bytes += bytes;
@@ -59,7 +60,10 @@ interface Usage {
 export class IdentityBudgets {
   private readonly usage = new Map<string, Usage>();
 
-  constructor(private readonly limits: IdentityLimits, private readonly perStatement: StatementLimits = {}) {}
+  constructor(
+    private readonly limits: IdentityLimits,
+    private readonly perStatement: StatementLimits = {},
+  ) {}
 
   /** What `subject` used in the hour before `now`. */
   used(subject: string, now: Date): { rows: number; bytes: number } {
@@ -83,14 +87,18 @@ export class IdentityBudgets {
   check(subject: string, now: Date): BudgetVerdict {
     const { rows, bytes } = this.used(subject, now);
     const { rowsPerHour, bytesPerHour } = this.limits;
-    return (rowsPerHour !== undefined && rows >= rowsPerHour) || (bytesPerHour !== undefined && bytes >= bytesPerHour) ? 'exceeded' : 'ok';
+    return (rowsPerHour !== undefined && rows >= rowsPerHour) || (bytesPerHour !== undefined && bytes >= bytesPerHour)
+      ? 'exceeded'
+      : 'ok';
   }
 
   /** A statement budget bounded by the per-statement limits and what the identity has left. */
   statement(subject: string, now: Date): StatementBudget {
     const { rows, bytes } = this.used(subject, now);
-    const left = (limit: number | undefined, used: number) => (limit === undefined ? undefined : Math.max(0, limit - used));
-    const min = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+    const left = (limit: number | undefined, used: number) =>
+      limit === undefined ? undefined : Math.max(0, limit - used);
+    const min = (a: number | undefined, b: number | undefined) =>
+      a === undefined ? b : b === undefined ? a : Math.min(a, b);
     return new StatementBudget({
       maxRows: min(this.perStatement.maxRows, left(this.limits.rowsPerHour, rows)),
       maxBytes: min(this.perStatement.maxBytes, left(this.limits.bytesPerHour, bytes)),

@@ -1,6 +1,14 @@
 import type { EntityType, MaskStyle } from '../entities.js';
 import { createScanner, type Scanner } from '../detectors/scanner.js';
-import { PolicySchema, type Action, type ColumnMask, type Policy, type PolicyInput, type Rule } from '../policy/schema.js';
+import {
+  formatPath,
+  PolicySchema,
+  type Action,
+  type ColumnMask,
+  type Policy,
+  type PolicyInput,
+  type Rule,
+} from '../policy/schema.js';
 import type { SqlAnalysis, StatementFacts, TableRef } from '../sql/analyze.js';
 import { checkGuardrails, matchesTable, type GuardrailSettings } from './guardrails.js';
 
@@ -16,14 +24,17 @@ export interface CompiledPolicy {
 export function compilePolicy(input: PolicyInput | Policy): CompiledPolicy {
   const r = PolicySchema.safeParse(input);
   if (!r.success) {
-    throw new Error(`invalid policy: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(`invalid policy: ${r.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
   }
   const policy = r.data;
   return {
     policy,
     scanner: createScanner(policy.detectors),
     relaxed: new Set(policy.guardrails.enabled ? policy.guardrails.relax : []),
-    guardrailSettings: { vectorTables: policy.guardrails.vectorTables, vectorIdColumns: policy.guardrails.vectorIdColumns },
+    guardrailSettings: {
+      vectorTables: policy.guardrails.vectorTables,
+      vectorIdColumns: policy.guardrails.vectorIdColumns,
+    },
   };
 }
 
@@ -92,7 +103,14 @@ export function decide(request: DecisionRequest, compiled: CompiledPolicy, now: 
       const hit = checkGuardrails(s, compiled.guardrailSettings, compiled.relaxed);
       if (hit) {
         const ruleId = `guardrail:${hit.id}`;
-        return { ...base, action: 'block', ruleId, ruleIds: [ruleId], reason: hit.reason, considered: [{ ruleId, statement: i, matched: true, why: hit.reason }] };
+        return {
+          ...base,
+          action: 'block',
+          ruleId,
+          ruleIds: [ruleId],
+          reason: hit.reason,
+          considered: [{ ruleId, statement: i, matched: true, why: hit.reason }],
+        };
       }
     }
   }
@@ -109,7 +127,12 @@ export function decide(request: DecisionRequest, compiled: CompiledPolicy, now: 
     let decided: { action: Action; rule?: Rule } = { action: policy.defaultAction };
     for (const rule of policy.rules) {
       const why = mismatch(rule, request, unit, sql, now);
-      base.considered.push({ ruleId: rule.id, statement: index, matched: why === undefined, why: why ?? 'all conditions hold' });
+      base.considered.push({
+        ruleId: rule.id,
+        statement: index,
+        matched: why === undefined,
+        why: why ?? 'all conditions hold',
+      });
       if (why === undefined) {
         decided = { action: rule.action, rule };
         if (!base.ruleIds.includes(rule.id)) base.ruleIds.push(rule.id);
@@ -131,13 +154,19 @@ export function decide(request: DecisionRequest, compiled: CompiledPolicy, now: 
     ...base,
     action: finalAction,
     ruleId: rule?.id,
-    reason: rule ? rule.reason ?? defaultReason(action, rule.id) : `no rule matched; the policy default is ${policy.defaultAction}`,
+    reason: rule
+      ? (rule.reason ?? defaultReason(action, rule.id))
+      : `no rule matched; the policy default is ${policy.defaultAction}`,
     masks: finalAction === 'mask' ? masks : undefined,
   };
 }
 
 function defaultReason(action: Action, ruleId: string): string {
-  return action === 'block' ? `blocked by rule ${ruleId}` : action === 'review' ? `held for review by rule ${ruleId}` : `${action} by rule ${ruleId}`;
+  return action === 'block'
+    ? `blocked by rule ${ruleId}`
+    : action === 'review'
+      ? `held for review by rule ${ruleId}`
+      : `${action} by rule ${ruleId}`;
 }
 
 /**
@@ -145,43 +174,73 @@ function defaultReason(action: Action, ruleId: string): string {
  * block, review and mask rules, and "only these" for allow rules: an allow rule naming tables
  * allows a statement only if every table it touches is named.
  */
-function mismatch(rule: Rule, req: DecisionRequest, s: StatementFacts | undefined, sql: SqlAnalysis | undefined, now: Date): string | undefined {
+function mismatch(
+  rule: Rule,
+  req: DecisionRequest,
+  s: StatementFacts | undefined,
+  sql: SqlAnalysis | undefined,
+  now: Date,
+): string | undefined {
   const m = rule.match;
   const only = rule.action === 'allow';
   if (m.notBefore && now.getTime() < Date.parse(m.notBefore)) return `not active before ${m.notBefore}`;
   if (m.notAfter && now.getTime() >= Date.parse(m.notAfter)) return `expired at ${m.notAfter}`;
-  if (m.connections && !m.connections.some((c) => c === '*' || c === req.connection)) return `connection ${req.connection} not listed`;
+  if (m.connections && !m.connections.some((c) => c === '*' || c === req.connection))
+    return `connection ${req.connection} not listed`;
   if (m.subjects && !m.subjects.includes(req.identity.subject)) return 'subject not listed';
   if (m.groups && !req.identity.groups.some((g) => m.groups!.includes(g))) return 'identity is in none of the groups';
   if (m.httpMethods || m.httpPaths) {
     if (!req.http) return 'not an HTTP request';
-    if (m.httpMethods && !m.httpMethods.includes(req.http.method.toUpperCase())) return `method ${req.http.method} not listed`;
-    if (m.httpPaths && !m.httpPaths.some((p) => globToRegExp(p).test(req.http!.path))) return `path ${req.http.path} not listed`;
+    if (m.httpMethods && !m.httpMethods.includes(req.http.method.toUpperCase()))
+      return `method ${req.http.method} not listed`;
+    if (m.httpPaths && !m.httpPaths.some((p) => globToRegExp(p).test(req.http!.path)))
+      return `path ${req.http.path} not listed`;
   }
-  const needsSql = m.statementKinds || m.tables || m.columns || m.functions || m.hasWhere !== undefined || m.hasLimit !== undefined || m.multiStatement !== undefined;
+  const needsSql =
+    m.statementKinds ||
+    m.tables ||
+    m.columns ||
+    m.functions ||
+    m.hasWhere !== undefined ||
+    m.hasLimit !== undefined ||
+    m.multiStatement !== undefined;
   if (!needsSql) return undefined;
   if (!s || !sql) return 'not a SQL statement';
   if (m.statementKinds && !m.statementKinds.includes(s.kind)) return `statement kind ${s.kind} not listed`;
-  if (m.tables && !listed(s.tables, (t, p) => matchesTable(p, t), m.tables, only)) return only ? 'touches a table not listed' : 'touches none of the tables';
-  if (m.columns && !listed(s.columns, (c, p) => c === p, m.columns, only)) return only ? 'uses a column not listed' : 'uses none of the columns';
+  if (m.tables && !listed(s.tables, (t, p) => matchesTable(p, t), m.tables, only))
+    return only ? 'touches a table not listed' : 'touches none of the tables';
+  if (m.columns && !listed(s.columns, (c, p) => c === p, m.columns, only))
+    return only ? 'uses a column not listed' : 'uses none of the columns';
   if (m.functions && !listed(s.functions, (f, p) => f === p || f.endsWith(`.${p}`), m.functions, only)) {
     return only ? 'calls a function not listed' : 'calls none of the functions';
   }
   if (m.hasWhere !== undefined && s.hasWhere !== m.hasWhere) return m.hasWhere ? 'has no WHERE' : 'has a WHERE';
   if (m.hasLimit !== undefined && s.hasLimit !== m.hasLimit) return m.hasLimit ? 'has no LIMIT' : 'has a LIMIT';
-  if (m.multiStatement !== undefined && sql.multiStatement !== m.multiStatement) return m.multiStatement ? 'single statement' : 'several statements';
+  if (m.multiStatement !== undefined && sql.multiStatement !== m.multiStatement)
+    return m.multiStatement ? 'single statement' : 'several statements';
   return undefined;
 }
 
-function listed<T>(values: readonly T[], eq: (v: T, pattern: string) => boolean, patterns: readonly string[], only: boolean): boolean {
-  return only ? values.every((v) => patterns.some((p) => eq(v, p))) : values.some((v) => patterns.some((p) => eq(v, p)));
+function listed<T>(
+  values: readonly T[],
+  eq: (v: T, pattern: string) => boolean,
+  patterns: readonly string[],
+  only: boolean,
+): boolean {
+  return only
+    ? values.every((v) => patterns.some((p) => eq(v, p)))
+    : values.some((v) => patterns.some((p) => eq(v, p)));
 }
 
 const globCache = new Map<string, RegExp>();
 function globToRegExp(glob: string): RegExp {
   let re = globCache.get(glob);
   if (!re) {
-    const body = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*');
+    const body = glob
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*\*/g, '\u0000')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\u0000/g, '.*');
     re = new RegExp(`^${body}$`);
     globCache.set(glob, re);
   }
@@ -189,7 +248,13 @@ function globToRegExp(glob: string): RegExp {
 }
 
 /** Which style a whole column gets under a mask plan, if any. */
-export function columnMaskStyle(plan: MaskPlan | undefined, table: TableRef | undefined, column: string): MaskStyle | undefined {
-  const hit = plan?.columns.find((c) => c.column === column && (!c.table || (table !== undefined && matchesTable(c.table, table))));
+export function columnMaskStyle(
+  plan: MaskPlan | undefined,
+  table: TableRef | undefined,
+  column: string,
+): MaskStyle | undefined {
+  const hit = plan?.columns.find(
+    (c) => c.column === column && (!c.table || (table !== undefined && matchesTable(c.table, table))),
+  );
   return hit?.style;
 }

@@ -34,18 +34,51 @@ interface Guardrail {
 }
 
 const SERVER_FILE_FUNCTIONS = new Set([
-  'pg_read_file', 'pg_read_binary_file', 'pg_ls_dir', 'pg_stat_file', 'pg_ls_logdir', 'pg_ls_waldir',
-  'pg_ls_tmpdir', 'pg_ls_archive_statusdir', 'pg_ls_logicalsnapdir', 'pg_ls_logicalmapdir',
-  'pg_ls_replslotdir', 'lo_import', 'lo_export', 'pg_file_write', 'pg_file_rename', 'pg_file_unlink',
-  'pg_file_sync', 'pg_logdir_ls',
+  'pg_read_file',
+  'pg_read_binary_file',
+  'pg_ls_dir',
+  'pg_stat_file',
+  'pg_ls_logdir',
+  'pg_ls_waldir',
+  'pg_ls_tmpdir',
+  'pg_ls_archive_statusdir',
+  'pg_ls_logicalsnapdir',
+  'pg_ls_logicalmapdir',
+  'pg_ls_replslotdir',
+  'lo_import',
+  'lo_export',
+  'pg_file_write',
+  'pg_file_rename',
+  'pg_file_unlink',
+  'pg_file_sync',
+  'pg_logdir_ls',
 ]);
 // Functions that run SQL given to them as text, out of the parser's sight.
-const SQL_TEXT_FUNCTIONS = new Set(['query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema', 'ts_stat', 'ts_rewrite']);
+const SQL_TEXT_FUNCTIONS = new Set([
+  'query_to_xml',
+  'query_to_xmlschema',
+  'query_to_xml_and_xmlschema',
+  'ts_stat',
+  'ts_rewrite',
+]);
 const FOREIGN_KINDS = new Set<StatementKind>([
-  'CREATE_SERVER', 'ALTER_SERVER', 'USER_MAPPING', 'FOREIGN_DATA_WRAPPER', 'IMPORT_FOREIGN_SCHEMA', 'CREATE_FOREIGN_TABLE', 'SUBSCRIPTION',
+  'CREATE_SERVER',
+  'ALTER_SERVER',
+  'USER_MAPPING',
+  'FOREIGN_DATA_WRAPPER',
+  'IMPORT_FOREIGN_SCHEMA',
+  'CREATE_FOREIGN_TABLE',
+  'SUBSCRIPTION',
 ]);
 const ROLE_KINDS = new Set<StatementKind>([
-  'CREATE_ROLE', 'ALTER_ROLE', 'DROP_ROLE', 'GRANT', 'REVOKE', 'ALTER_DEFAULT_PRIVILEGES', 'REASSIGN_OWNED', 'ALTER_OWNER',
+  'CREATE_ROLE',
+  'ALTER_ROLE',
+  'DROP_ROLE',
+  'GRANT',
+  'REVOKE',
+  'ALTER_DEFAULT_PRIVILEGES',
+  'REASSIGN_OWNED',
+  'ALTER_OWNER',
 ]);
 const ROLE_SETTINGS = new Set(['role', 'session_authorization']);
 
@@ -58,15 +91,24 @@ const GUARDRAILS: Guardrail[] = [
   { id: 'truncate', check: (s) => (s.kind === 'TRUNCATE' ? 'TRUNCATE is not allowed' : undefined) },
   {
     id: 'delete-without-where',
-    check: (s) => (s.kind === 'DELETE' && !s.hasWhere ? `DELETE from ${name(s.target)} without a WHERE clause is not allowed` : undefined),
+    check: (s) =>
+      s.kind === 'DELETE' && !s.hasWhere
+        ? `DELETE from ${name(s.target)} without a WHERE clause is not allowed`
+        : undefined,
   },
   {
     id: 'update-without-where',
-    check: (s) => (s.kind === 'UPDATE' && !s.hasWhere ? `UPDATE of ${name(s.target)} without a WHERE clause is not allowed` : undefined),
+    check: (s) =>
+      s.kind === 'UPDATE' && !s.hasWhere
+        ? `UPDATE of ${name(s.target)} without a WHERE clause is not allowed`
+        : undefined,
   },
   { id: 'alter-system', check: (s) => (s.kind === 'ALTER_SYSTEM' ? 'ALTER SYSTEM is not allowed' : undefined) },
   { id: 'copy-program', check: (s) => (s.copy?.program ? 'COPY ... PROGRAM is not allowed' : undefined) },
-  { id: 'copy-server-file', check: (s) => (s.copy?.serverFile ? 'COPY to or from a file on the database server is not allowed' : undefined) },
+  {
+    id: 'copy-server-file',
+    check: (s) => (s.copy?.serverFile ? 'COPY to or from a file on the database server is not allowed' : undefined),
+  },
   {
     id: 'server-file-functions',
     check: (s) => {
@@ -77,14 +119,18 @@ const GUARDRAILS: Guardrail[] = [
   {
     id: 'foreign-connections',
     check: (s) => {
-      if (FOREIGN_KINDS.has(s.kind)) return 'connections to other servers (foreign servers, user mappings, subscriptions) are not allowed';
+      if (FOREIGN_KINDS.has(s.kind))
+        return 'connections to other servers (foreign servers, user mappings, subscriptions) are not allowed';
       const fn = called(s, (f) => f.startsWith('dblink') || f.startsWith('postgres_fdw'));
       return fn ? `${fn}() connects to another server and is not allowed` : undefined;
     },
   },
   {
     id: 'create-extension',
-    check: (s) => (s.kind === 'CREATE_EXTENSION' || s.kind === 'ALTER_EXTENSION' ? 'creating or changing extensions is not allowed' : undefined),
+    check: (s) =>
+      s.kind === 'CREATE_EXTENSION' || s.kind === 'ALTER_EXTENSION'
+        ? 'creating or changing extensions is not allowed'
+        : undefined,
   },
   { id: 'load-library', check: (s) => (s.kind === 'LOAD' ? 'LOAD of a server library is not allowed' : undefined) },
   {
@@ -98,7 +144,9 @@ const GUARDRAILS: Guardrail[] = [
   {
     id: 'vector-mass-delete',
     check: (s, cfg) => {
-      if (s.kind !== 'DELETE' || !s.target || !cfg.vectorTables.some((t) => matchesTable(t, s.target!))) return undefined;
+      const deletes = s.kind === 'DELETE' || (s.kind === 'MERGE' && s.mergeDeletes);
+      if (!deletes || !s.target || !cfg.vectorTables.some((t) => matchesTable(t, s.target!))) return undefined;
+      if (s.kind === 'MERGE') return `MERGE ... DELETE on vector table ${name(s.target)} is not allowed; delete by id`;
       if (s.whereNarrowsBy.some((c) => cfg.vectorIdColumns.includes(c))) return undefined;
       return `DELETE from vector table ${name(s.target)} must name its rows by ${cfg.vectorIdColumns.join(' or ')} (e.g. WHERE id = ... or id IN (...))`;
     },
@@ -106,15 +154,18 @@ const GUARDRAILS: Guardrail[] = [
   {
     id: 'dynamic-sql',
     check: (s) => {
-      if (s.dynamicSql) return `${s.kind === 'DO' ? 'DO block' : 'function body'} runs dynamic SQL (EXECUTE), which cannot be checked`;
-      if (s.opaqueBody) return `${s.kind === 'DO' ? 'DO block' : 'function body'} in language "${s.language}" cannot be checked`;
+      if (s.dynamicSql)
+        return `${s.kind === 'DO' ? 'DO block' : 'function body'} runs dynamic SQL (EXECUTE), which cannot be checked`;
+      if (s.opaqueBody)
+        return `${s.kind === 'DO' ? 'DO block' : 'function body'} in language "${s.language}" cannot be checked`;
       const fn = called(s, (f) => SQL_TEXT_FUNCTIONS.has(f));
       return fn ? `${fn}() runs SQL given as text, which cannot be checked` : undefined;
     },
   },
   {
     id: 'unknown-prepared-statement',
-    check: (s) => (s.unresolvedExecute ? `EXECUTE of prepared statement "${s.executeName}" whose PREPARE was not seen` : undefined),
+    check: (s) =>
+      s.unresolvedExecute ? `EXECUTE of prepared statement "${s.executeName}" whose PREPARE was not seen` : undefined,
   },
 ];
 

@@ -87,7 +87,8 @@ export const usSsn: Detector = {
 // ---- EMAIL -----------------------------------------------------------------------------------
 
 const LOCAL_CHAR = /[A-Za-z0-9._%+-]/;
-const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}/;
+const DOMAIN =
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/;
 
 /** Expands around each '@' instead of scanning local parts from every position (stays linear). */
 export const email: Detector = {
@@ -99,7 +100,10 @@ export const email: Detector = {
       while (s > 0 && at - s < 64 && LOCAL_CHAR.test(text[s - 1]!)) s--;
       while (s < at && (text[s] === '.' || text[s] === '-')) s++;
       const dm = DOMAIN.exec(text.slice(at + 1, at + 256));
-      if (s < at && dm) {
+      // user:password@host in a URL is a credential, not an address (the SECRET detector has it).
+      const scheme = text.lastIndexOf('://', s);
+      const inUrl = text[s - 1] === ':' && scheme !== -1 && !/\s/.test(text.slice(scheme, s));
+      if (s < at && dm && !inUrl) {
         out.push({ entity: 'EMAIL', start: s, end: at + 1 + dm[0].length, confidence: 0.95 });
       }
       at = text.indexOf('@', at + 1);
@@ -136,7 +140,8 @@ export const ipAddress: Detector = {
         if (!ipv4(m[0])) continue;
         const start = m.index;
         let confidence = 0.7;
-        if (text[start - 1] === 'v' || text[start - 1] === 'V' || hasContext(text, start, VERSION_CONTEXT, 16)) confidence = 0.2;
+        if (text[start - 1] === 'v' || text[start - 1] === 'V' || hasContext(text, start, VERSION_CONTEXT, 16))
+          confidence = 0.2;
         else if (hasContext(text, start, IP_CONTEXT)) confidence += 0.2;
         out.push({ entity: 'IP_ADDRESS', start, end: start + m[0].length, confidence });
       }
@@ -207,5 +212,14 @@ export function patternDetector(spec: PatternDetectorSpec): Detector {
 
 export const DEFAULT_MRN = {
   pattern: '\\b(?:[A-Z]{1,3}-?)?\\d{6,10}\\b',
-  contextWords: ['mrn', 'medical record', 'patient id', 'patient no', 'patient number', 'chart no', 'chart number', 'record no'],
+  contextWords: [
+    'mrn',
+    'medical record',
+    'patient id',
+    'patient no',
+    'patient number',
+    'chart no',
+    'chart number',
+    'record no',
+  ],
 };

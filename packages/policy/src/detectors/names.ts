@@ -19,7 +19,8 @@ export const GIVEN_NAMES = new Set(
   jean abigail alice judy sophia grace denise amber doris marilyn danielle beverly isabella
   theresa diana natalie brittany charlotte marie kayla alexis lori ava mia amelia harper
   chloe zoe lily ella aria sofia camila luna priya aisha fatima yuki mei ana lucia elena ingrid
-  alicia bob carol dave alice eve mallory oscar trudy`
+  alicia jane joan bob carol dave alice eve mallory oscar trudy will bill mark grant may june april
+  rose joy hope faith art sandy summer dawn`
     .split(/\s+/)
     .filter(Boolean),
 );

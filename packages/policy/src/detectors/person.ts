@@ -2,9 +2,24 @@ import type { Detector } from './builtin.js';
 import { clamp01, hasContext } from './context.js';
 import { AMBIGUOUS_GIVEN, GIVEN_NAMES, SURNAMES } from './names.js';
 
-const PERSON_CONTEXT = ['name', 'patient', 'customer', 'client', 'contact', 'signed', 'dear', 'employee', 'user', 'author', 'from:', 'to:', 'by '];
+const PERSON_CONTEXT = [
+  'name',
+  'patient',
+  'customer',
+  'client',
+  'contact',
+  'signed',
+  'dear',
+  'employee',
+  'user',
+  'author',
+  'from:',
+  'to:',
+  'by ',
+];
 // A capitalised word, then optionally a middle initial and one or two more capitalised words.
-const CANDIDATE = /\b(?:(Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.? )?([A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?)((?: [A-Z]\.)?(?: (?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]'[A-Z][a-z]+)){0,2})/g;
+const CANDIDATE =
+  /\b(?:(Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.? )?([A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?)((?: [A-Z]\.)?(?: (?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]'[A-Z][a-z]+)){0,2})/g;
 
 /**
  * People's names from a given-name and surname dictionary, capitalisation and nearby words:
@@ -14,7 +29,8 @@ const CANDIDATE = /\b(?:(Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.? )?([A-Z][a-z]+(?:[-'][A-Z
 export const person: Detector = {
   entity: 'PERSON',
   find(text, out) {
-    const re = new RegExp(CANDIDATE);
+    const re = CANDIDATE;
+    re.lastIndex = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {
       // Not a name here: the next capitalised word may start one ("Patient John Smith").
       const retry = () => (re.lastIndex = m!.index + m![0].indexOf(m![2]!) + m![2]!.length);

@@ -97,7 +97,10 @@ function resolveOverlaps(findings: Finding[]): Finding[] {
     const last = kept[kept.length - 1];
     if (!last || f.start >= last.end) {
       kept.push(f);
-    } else if (f.confidence > last.confidence || (f.confidence === last.confidence && f.end - f.start > last.end - last.start)) {
+    } else if (
+      f.confidence > last.confidence ||
+      (f.confidence === last.confidence && f.end - f.start > last.end - last.start)
+    ) {
       kept[kept.length - 1] = f;
       // The replacement may now overlap an earlier kept finding too.
       while (kept.length > 1 && kept[kept.length - 2]!.end > f.start) kept.splice(kept.length - 2, 1);

@@ -29,7 +29,11 @@ const RULES: SecretRule[] = [
   { id: 'gitlab-token', hint: 'glpat-', re: /\bglpat-[A-Za-z0-9_-]{20,}\b/g },
   { id: 'slack-token', hint: 'xox', re: /\bxox[abposr]-[A-Za-z0-9-]{10,250}/g },
   { id: 'slack-webhook', hint: 'hooks.slack.com', re: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9_/]{20,}/g },
-  { id: 'stripe-key', hint: /[sr]k_(?:live|test)_|pk_live_/, re: /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,247}\b/g },
+  {
+    id: 'stripe-key',
+    hint: /[sr]k_(?:live|test)_|pk_live_/,
+    re: /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,247}\b/g,
+  },
   { id: 'google-api-key', hint: 'AIza', re: /\bAIza[0-9A-Za-z_-]{35}\b/g },
   { id: 'anthropic-key', hint: 'sk-ant-', re: /\bsk-ant-[A-Za-z0-9_-]{20,}/g },
   { id: 'openai-key', hint: 'sk-', re: /\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{20,}/g },

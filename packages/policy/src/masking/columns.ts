@@ -1,16 +1,51 @@
 import { createHmac } from 'node:crypto';
-import type { MaskStyle } from '../entities.js';
+import type { EntityType, MaskStyle } from '../entities.js';
+import { maskJson, maskText, type MaskContext } from './text.js';
 import { keyedHash, partial } from './styles.js';
 
 /** PostgreSQL type OIDs (pg_type.oid) the column masker knows. */
 export const PgType = {
-  bool: 16, bytea: 17, char: 18, name: 19, int8: 20, int2: 21, int4: 23, text: 25, json: 114,
-  xml: 142, float4: 700, float8: 701, inet: 869, bpchar: 1042, varchar: 1043, date: 1082,
-  timestamp: 1114, timestamptz: 1184, numeric: 1700, uuid: 2950, jsonb: 3802, unknown: 705,
+  bool: 16,
+  bytea: 17,
+  char: 18,
+  name: 19,
+  int8: 20,
+  int2: 21,
+  int4: 23,
+  text: 25,
+  json: 114,
+  xml: 142,
+  float4: 700,
+  float8: 701,
+  inet: 869,
+  bpchar: 1042,
+  varchar: 1043,
+  date: 1082,
+  timestamp: 1114,
+  timestamptz: 1184,
+  numeric: 1700,
+  uuid: 2950,
+  jsonb: 3802,
+  unknown: 705,
 } as const;
 
-const TEXT_TYPES = new Set<number>([PgType.text, PgType.varchar, PgType.bpchar, PgType.name, PgType.char, PgType.unknown, PgType.xml]);
-const INT_TYPES = new Map<number, number>([[PgType.int2, 2], [PgType.int4, 4], [PgType.int8, 8], [PgType.numeric, 8], [PgType.float4, 4], [PgType.float8, 8]]);
+const TEXT_TYPES = new Set<number>([
+  PgType.text,
+  PgType.varchar,
+  PgType.bpchar,
+  PgType.name,
+  PgType.char,
+  PgType.unknown,
+  PgType.xml,
+]);
+const INT_TYPES = new Map<number, number>([
+  [PgType.int2, 2],
+  [PgType.int4, 4],
+  [PgType.int8, 8],
+  [PgType.numeric, 8],
+  [PgType.float4, 4],
+  [PgType.float8, 8],
+]);
 const DATE_TYPES = new Set<number>([PgType.date, PgType.timestamp, PgType.timestamptz]);
 
 /**
@@ -86,4 +121,34 @@ function maskedText(raw: string, style: MaskStyle, key: string | Uint8Array, lab
   if (style === 'partial') return partial(raw);
   if (style === 'hash') return keyedHash(key, raw);
   return `[${label}]`;
+}
+
+/**
+ * Entity masking for one DataRow cell in text format: text-like columns get the masked text,
+ * json/jsonb the masked document, and any other type that holds a finding (a card number in a
+ * bigint) gets `maskColumnValue` in the finding's style, so the row still decodes.
+ */
+export function maskCell(
+  raw: string | null,
+  typeOid: number,
+  ctx: MaskContext,
+  counts?: Map<EntityType, number>,
+): string | null {
+  if (raw === null) return null;
+  if (TEXT_TYPES.has(typeOid)) {
+    const r = maskText(raw, ctx);
+    if (counts) for (const f of r.findings) counts.set(f.entity, (counts.get(f.entity) ?? 0) + 1);
+    return r.text;
+  }
+  if (typeOid === PgType.json || typeOid === PgType.jsonb) {
+    try {
+      return JSON.stringify(maskJson(JSON.parse(raw), ctx, counts));
+    } catch {
+      return null; // not JSON after all: send nothing rather than something unmasked
+    }
+  }
+  const found = ctx.scanner.scan(raw, ctx.entities)[0];
+  if (!found) return raw;
+  if (counts) counts.set(found.entity, (counts.get(found.entity) ?? 0) + 1);
+  return maskColumnValue(raw, typeOid, ctx.styleOf(found.entity), { hashKey: ctx.hashKey });
 }

@@ -8,7 +8,7 @@ export const MAX_HOLD = 64;
 
 // Tails that could still grow into a match, each anchored at the end of the pending text.
 const TAILS: RegExp[] = [
-  /[+(]?\d[\d ().\/-]*$/, // cards, SSNs, phones, numeric dates, IPv4, record numbers
+  /[+(]?(?:\d[\d ().\/-]*)?$/, // cards, SSNs, phones, numeric dates, IPv4, record numbers
   /[A-Za-z0-9._%+\-@:\/=]+$/, // e-mail, secrets, URLs with passwords, IBAN and IPv6 groups, words
   /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){0,8} ?$/, // IBAN with spaces
   /\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.? ?$|\b[A-Z][a-z]+(?:[-'][A-Za-z]+)? (?:[A-Z]\. ?)?[A-Za-z'-]*$/, // names
@@ -18,7 +18,8 @@ const TAILS: RegExp[] = [
   /-----BEGIN[A-Z ]*-{0,5}$|-{1,5}[A-Z]{0,5}$/, // a private key header in progress
 ];
 // Token-like runs that are secrets from their first characters on; masked as they stream.
-const SECRET_PREFIX = /^(?:eyJ|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|sk-|[sr]k_(?:live|test)_|AKIA|ASIA|AIza|npm_|SG\.)/;
+const SECRET_PREFIX =
+  /^(?:eyJ|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|sk-|[sr]k_(?:live|test)_|AKIA|ASIA|AIza|npm_|SG\.)/;
 const TOKEN_CHAR = /[A-Za-z0-9_\-.+/=]/;
 const PEM_BEGIN = /-----BEGIN[A-Z ]{0,30}PRIVATE KEY(?: BLOCK)?-----/;
 const PEM_END = /-----END[A-Z ]{0,30}PRIVATE KEY(?: BLOCK)?-----/;
@@ -121,8 +122,12 @@ export function createStreamMasker(ctx: MaskContext): StreamMasker {
   };
 }
 
+// How far back a tail is looked for: further than MAX_HOLD, so that a long run is seen from its
+// start and a secret prefix ("eyJ", "ghp_") is recognised.
+const LOOK_BACK = 4 * MAX_HOLD;
+
 function holdStart(text: string, off: number): number {
-  const from = Math.max(off, text.length - MAX_HOLD);
+  const from = Math.max(off, text.length - LOOK_BACK);
   const window = text.slice(from);
   let hold = text.length;
   for (const re of TAILS) {

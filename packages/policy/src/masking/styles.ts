@@ -35,7 +35,12 @@ export function partial(value: string, entity?: EntityType): string {
 }
 
 /** The replacement for one value found inside text. */
-export function maskInText(value: string, entity: EntityType, style: MaskStyle, hashKey: string | Uint8Array | undefined): string {
+export function maskInText(
+  value: string,
+  entity: EntityType,
+  style: MaskStyle,
+  hashKey: string | Uint8Array | undefined,
+): string {
   switch (style) {
     case 'redact':
       return `[${entity}]`;

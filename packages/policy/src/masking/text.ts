@@ -49,7 +49,10 @@ export interface MaskResult {
 export function maskText(text: string, ctx: MaskContext): MaskResult {
   const found = ctx.scanner.scan(text, ctx.entities);
   if (found.length === 0) return { text, findings: [] };
-  return { text: applyFindings(text, found, ctx), findings: found.map(({ entity, start, end }) => ({ entity, start, end })) };
+  return {
+    text: applyFindings(text, found, ctx),
+    findings: found.map(({ entity, start, end }) => ({ entity, start, end })),
+  };
 }
 
 /** Replaces each finding (sorted, non-overlapping) in `text` by its masked form. */
@@ -57,7 +60,8 @@ export function applyFindings(text: string, found: readonly Finding[], ctx: Mask
   let out = '';
   let pos = offset;
   for (const f of found) {
-    out += text.slice(pos, f.start) + maskInText(text.slice(f.start, f.end), f.entity, ctx.styleOf(f.entity), ctx.hashKey);
+    out +=
+      text.slice(pos, f.start) + maskInText(text.slice(f.start, f.end), f.entity, ctx.styleOf(f.entity), ctx.hashKey);
     pos = f.end;
   }
   return out + text.slice(pos);

@@ -29,7 +29,10 @@ export const CustomDetectorSchema = z
   .strictObject({
     name: EntityName,
     pattern: z.string().min(1).max(1000),
-    flags: z.string().regex(/^[imsu]*$/, 'only the flags i, m, s and u are allowed').optional(),
+    flags: z
+      .string()
+      .regex(/^[imsu]*$/, 'only the flags i, m, s and u are allowed')
+      .optional(),
     validator: z.enum(['luhn', 'iban', 'ssn']).optional(),
     contextWords: z.array(z.string().min(1).max(100)).max(100).optional(),
     requireContext: z.boolean().optional(),
@@ -44,7 +47,10 @@ export const CustomDetectorSchema = z
 
 export const DetectorsSchema = z.strictObject({
   /** ISO 3166 region used to read national phone numbers. */
-  region: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter region code like "US"').default('US'),
+  region: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be a two-letter region code like "US"')
+    .default('US'),
   minConfidence: z.number().min(0).max(1).default(0.5),
   medicalRecord: z
     .strictObject({
@@ -77,7 +83,10 @@ export const MatchSchema = z.strictObject({
   hasWhere: z.boolean().optional(),
   hasLimit: z.boolean().optional(),
   multiStatement: z.boolean().optional(),
-  httpMethods: z.array(z.string().regex(/^[A-Z]+$/, 'must be an upper-case HTTP method')).min(1).optional(),
+  httpMethods: z
+    .array(z.string().regex(/^[A-Z]+$/, 'must be an upper-case HTTP method'))
+    .min(1)
+    .optional(),
   /** Path globs after the connection prefix; "*" matches within a segment, "**" across. */
   httpPaths: Names.optional(),
   /** The rule applies from / until these instants (ISO 8601 with offset). */
@@ -134,18 +143,27 @@ export const PolicySchema = z
   })
   .superRefine((p, ctx) => {
     const known = new Set<string>([...BUILTIN_ENTITIES, ...p.detectors.custom.map((c) => c.name)]);
-    const unknown = (e: string) => `unknown entity "${e}" (built-in: ${BUILTIN_ENTITIES.join(', ')}; or a custom detector name)`;
+    const unknown = (e: string) =>
+      `unknown entity "${e}" (built-in: ${BUILTIN_ENTITIES.join(', ')}; or a custom detector name)`;
     p.masking.entities.forEach((e, j) => {
       if (!known.has(e)) ctx.addIssue({ code: 'custom', path: ['masking', 'entities', j], message: unknown(e) });
     });
     const seen = new Set<string>();
     p.rules.forEach((r, i) => {
-      if (seen.has(r.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id "${r.id}"` });
+      if (seen.has(r.id))
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id "${r.id}"` });
       seen.add(r.id);
-      if (r.action === 'mask' && !r.mask) ctx.addIssue({ code: 'custom', path: ['rules', i, 'mask'], message: 'a mask rule needs "mask"' });
-      if (r.action !== 'mask' && r.mask) ctx.addIssue({ code: 'custom', path: ['rules', i, 'mask'], message: `only mask rules take "mask" (action is ${r.action})` });
+      if (r.action === 'mask' && !r.mask)
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'mask'], message: 'a mask rule needs "mask"' });
+      if (r.action !== 'mask' && r.mask)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'mask'],
+          message: `only mask rules take "mask" (action is ${r.action})`,
+        });
       r.mask?.entities?.forEach((e, j) => {
-        if (!known.has(e)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'mask', 'entities', j], message: unknown(e) });
+        if (!known.has(e))
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'mask', 'entities', j], message: unknown(e) });
       });
       if (r.match.notBefore && r.match.notAfter && Date.parse(r.match.notBefore) >= Date.parse(r.match.notAfter)) {
         ctx.addIssue({ code: 'custom', path: ['rules', i, 'match', 'notAfter'], message: 'must be after notBefore' });
@@ -153,7 +171,12 @@ export const PolicySchema = z
     });
     const seenCustom = new Set<string>();
     p.detectors.custom.forEach((c, i) => {
-      if (seenCustom.has(c.name)) ctx.addIssue({ code: 'custom', path: ['detectors', 'custom', i, 'name'], message: `duplicate detector "${c.name}"` });
+      if (seenCustom.has(c.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['detectors', 'custom', i, 'name'],
+          message: `duplicate detector "${c.name}"`,
+        });
       seenCustom.add(c.name);
     });
   });

@@ -50,6 +50,8 @@ export interface StatementFacts {
   /** DO/function body that could not be read (unknown language or unparsable). */
   opaqueBody: boolean;
   explainAnalyze?: boolean;
+  /** MERGE with a WHEN ... THEN DELETE action. */
+  mergeDeletes?: boolean;
   /** PREPARE name / EXECUTE name. */
   prepareName?: string;
   executeName?: string;
@@ -101,7 +103,10 @@ export function analyzeSql(sql: string, options: AnalyzeOptions = {}): SqlAnalys
   const walker = new Walker(statements, options);
   for (const s of stmts) {
     const start = s.stmt_location ?? 0;
-    const text = bytes.subarray(start, s.stmt_len ? start + s.stmt_len : bytes.length).toString('utf8').trim();
+    const text = bytes
+      .subarray(start, s.stmt_len ? start + s.stmt_len : bytes.length)
+      .toString('utf8')
+      .trim();
     walker.top(s.stmt, text);
   }
   return { statements, multiStatement: stmts.length > 1 };
@@ -139,8 +144,19 @@ const str = (v: unknown): string | undefined => (isObj(v) && isObj(v.String) ? (
 
 function newFacts(kind: StatementKind, node: string, parent?: number): StatementFacts {
   return {
-    kind, node, nested: parent !== undefined, parent, tables: [], columns: [], functions: [],
-    hasWhere: false, whereNarrowsBy: [], hasLimit: false, settings: [], dynamicSql: false, opaqueBody: false,
+    kind,
+    node,
+    nested: parent !== undefined,
+    parent,
+    tables: [],
+    columns: [],
+    functions: [],
+    hasWhere: false,
+    whereNarrowsBy: [],
+    hasLimit: false,
+    settings: [],
+    dynamicSql: false,
+    opaqueBody: false,
   };
 }
 
@@ -148,7 +164,10 @@ class Walker {
   private cteNames = new Set<string>();
   private topText = '';
 
-  constructor(private readonly out: StatementFacts[], private readonly options: AnalyzeOptions) {}
+  constructor(
+    private readonly out: StatementFacts[],
+    private readonly options: AnalyzeOptions,
+  ) {}
 
   top(stmt: Node, text: string): void {
     this.cteNames = new Set();
@@ -180,6 +199,9 @@ class Walker {
       case 'SelectStmt':
         f.hasLimit = body.limitCount !== undefined && !isNullConst(body.limitCount);
         break;
+      case 'MergeStmt':
+        f.mergeDeletes = JSON.stringify(body.mergeWhenClauses ?? []).includes('"CMD_DELETE"');
+        break;
       case 'CopyStmt':
         f.copy = {
           direction: body.is_from ? 'from' : 'to',
@@ -191,7 +213,8 @@ class Walker {
         if (typeof body.name === 'string') f.settings.push(body.name.toLowerCase());
         break;
       case 'AlterSystemStmt':
-        if (isObj(body.setstmt) && typeof body.setstmt.name === 'string') f.settings.push(body.setstmt.name.toLowerCase());
+        if (isObj(body.setstmt) && typeof body.setstmt.name === 'string')
+          f.settings.push(body.setstmt.name.toLowerCase());
         break;
       case 'ExplainStmt':
         f.explainAnalyze = defElems(body.options).some(([k, v]) => k === 'analyze' && v !== 'false' && v !== 'off');
@@ -304,13 +327,19 @@ class Walker {
         if (col && !f.columns.includes(col)) f.columns.push(col);
         continue;
       }
-      if (key === 'ResTarget' && isObj(child) && typeof child.name === 'string' && (f.kind === 'INSERT' || f.kind === 'UPDATE')) {
+      if (
+        key === 'ResTarget' &&
+        isObj(child) &&
+        typeof child.name === 'string' &&
+        (f.kind === 'INSERT' || f.kind === 'UPDATE')
+      ) {
         if (!f.columns.includes(child.name)) f.columns.push(child.name);
       }
       if (isStatementNode(key) && isObj(child)) {
-        // A SELECT inside another statement (subquery, CTE, INSERT ... SELECT) is part of it;
-        // anything else is a statement of its own, judged on its own.
-        if (key === 'SelectStmt' && child.intoClause === undefined) {
+        // A SELECT inside another statement (subquery, CTE, INSERT ... SELECT) is part of it,
+        // except under EXPLAIN and PREPARE, which only carry it; anything else is a statement
+        // of its own, judged on its own.
+        if (key === 'SelectStmt' && child.intoClause === undefined && !CARRIERS.has(f.node)) {
           this.walk(child, f, index);
         } else {
           this.statement(key, child, index);
@@ -322,7 +351,10 @@ class Walker {
   }
 }
 
+const CARRIERS = new Set(['ExplainStmt', 'PrepareStmt']);
+
 function kindOf(name: string, body: Node): StatementKind {
+  if (name === 'AlterTableStmt' && JSON.stringify(body.cmds ?? []).includes('"AT_ChangeOwner"')) return 'ALTER_OWNER';
   if ((name === 'GrantStmt' || name === 'GrantRoleStmt') && body.is_grant !== true) return 'REVOKE';
   if (name === 'RenameStmt' && body.renameType === 'OBJECT_ROLE') return 'ALTER_ROLE';
   if (name === 'SelectStmt' && body.intoClause !== undefined) return 'CREATE_TABLE_AS';
@@ -330,7 +362,9 @@ function kindOf(name: string, body: Node): StatementKind {
 }
 
 function tableOf(rv: Node): TableRef {
-  return typeof rv.schemaname === 'string' ? { schema: rv.schemaname, name: rv.relname as string } : { name: rv.relname as string };
+  return typeof rv.schemaname === 'string'
+    ? { schema: rv.schemaname, name: rv.relname as string }
+    : { name: rv.relname as string };
 }
 
 function pushUnique(list: TableRef[], t: TableRef): void {
@@ -350,7 +384,8 @@ function defElems(list: unknown): [string, string | undefined][] {
     const d = item.DefElem;
     const arg = d.arg;
     let value = str(arg);
-    if (value === undefined && isObj(arg) && isObj(arg.List)) value = ((arg.List.items as unknown[]) ?? []).map(str).join('\n');
+    if (value === undefined && isObj(arg) && isObj(arg.List))
+      value = ((arg.List.items as unknown[]) ?? []).map(str).join('\n');
     if (value === undefined && isObj(arg) && isObj(arg.Boolean)) value = arg.Boolean.boolval ? 'true' : 'false';
     out.push([String(d.defname), value]);
   }
@@ -377,7 +412,8 @@ function refersToRow(v: unknown): boolean {
 }
 
 const isValue = (v: unknown): boolean =>
-  isObj(v) && ('A_Const' in v || 'ParamRef' in v || 'A_ArrayExpr' in v || (isObj(v.TypeCast) && isValue(v.TypeCast.arg)));
+  isObj(v) &&
+  ('A_Const' in v || 'ParamRef' in v || 'A_ArrayExpr' in v || (isObj(v.TypeCast) && isValue(v.TypeCast.arg)));
 
 function columnOf(v: unknown): string | undefined {
   if (!isObj(v) || !isObj(v.ColumnRef)) return undefined;

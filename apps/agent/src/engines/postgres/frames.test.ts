@@ -27,7 +27,9 @@ function run(reader: FrameReader, chunks: Buffer[]) {
   const frames: Buffer[] = [];
   const forwarded: Buffer[] = [];
   for (const chunk of chunks) {
-    const region = reader.feed(chunk, (_code, buffer, start, end) => frames.push(Buffer.from(buffer.subarray(start, end))));
+    const region = reader.feed(chunk, (_code, buffer, start, end) =>
+      frames.push(Buffer.from(buffer.subarray(start, end))),
+    );
     forwarded.push(region.buffer.subarray(region.start, region.end));
   }
   return { frames, forwarded: Buffer.concat(forwarded) };
@@ -36,7 +38,10 @@ function run(reader: FrameReader, chunks: Buffer[]) {
 describe('FrameReader', () => {
   it('finds the same frames and forwards the same bytes whatever the split point', () => {
     for (let cut = 0; cut <= stream.length; cut++) {
-      const { frames, forwarded } = run(new FrameReader(1 << 20, FRONTEND_CODES), [stream.subarray(0, cut), stream.subarray(cut)]);
+      const { frames, forwarded } = run(new FrameReader(1 << 20, FRONTEND_CODES), [
+        stream.subarray(0, cut),
+        stream.subarray(cut),
+      ]);
       assert.deepEqual(frames, messages, `split at ${cut}`);
       assert.ok(forwarded.equals(stream), `split at ${cut}`);
     }
@@ -79,7 +84,10 @@ describe('FrameReader', () => {
     assert.throws(() => new FrameReader(100).feed(frame('d', Buffer.alloc(200)), () => undefined), FrameError);
     const tooShort = Buffer.from([0x51, 0, 0, 0, 3]);
     assert.throws(() => new FrameReader(100).feed(tooShort, () => undefined), /invalid message length 3/);
-    assert.throws(() => new FrameReader(100, FRONTEND_CODES).feed(frame('!', ''), () => undefined), /unknown message type 0x21/);
+    assert.throws(
+      () => new FrameReader(100, FRONTEND_CODES).feed(frame('!', ''), () => undefined),
+      /unknown message type 0x21/,
+    );
     // Detected as soon as the header is complete, even split across chunks.
     const reader = new FrameReader(100);
     reader.feed(Buffer.from([0x64, 0x7f]), () => undefined);

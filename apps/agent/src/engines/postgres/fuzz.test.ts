@@ -36,7 +36,8 @@ function mutate(random: () => number, source: Buffer): Buffer {
   const out = Buffer.from(source);
   switch (Math.floor(random() * 6)) {
     case 0: // flip bytes anywhere, header included
-      for (let n = 1 + Math.floor(random() * 3); n > 0; n--) out[Math.floor(random() * out.length)] = Math.floor(random() * 256);
+      for (let n = 1 + Math.floor(random() * 3); n > 0; n--)
+        out[Math.floor(random() * out.length)] = Math.floor(random() * 256);
       return out;
     case 1: // lie about the length
       out.writeInt32BE(Math.floor(random() * 2 ** 31) * (random() < 0.1 ? -1 : 1), 1);
@@ -121,7 +122,10 @@ describe('PostgreSQL engine fuzzing', () => {
     await good.end();
     await h.recorder.waitFor(() => h.engine.liveSessions() === 0, 10_000);
     const outcomes = h.recorder.ends().map((e) => e.end.error);
-    assert.ok(outcomes.some((e) => /unknown message type|invalid message length|exceeds the limit/.test(e)), 'garbage was detected');
+    assert.ok(
+      outcomes.some((e) => /unknown message type|invalid message length|exceeds the limit/.test(e)),
+      'garbage was detected',
+    );
     assert.ok(h.recorder.statements().length > 100, 'fuzzed sessions reached the upstream');
     const fresh = await h.client('carol');
     assert.equal((await fresh.query('select 1 as one')).rows[0].one, 1);

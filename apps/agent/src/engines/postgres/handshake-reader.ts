@@ -1,6 +1,9 @@
 import type { Duplex } from 'node:stream';
 import { ProtocolError } from './protocol.js';
 
+/** The peer went away mid-handshake (psql does this when it needs to prompt for a password). */
+export class HandshakeClosed extends ProtocolError {}
+
 /**
  * Reads the few messages of the handshake (startup packets, password, upstream auth) one at a
  * time with await. Only used before the session is established; once it is, `detach()` returns
@@ -56,7 +59,7 @@ export class HandshakeReader {
 
   private async peek(length: number): Promise<Buffer> {
     while (this.bytes < length) {
-      if (this.ended) throw new ProtocolError('connection closed during handshake');
+      if (this.ended) throw new HandshakeClosed('connection closed during handshake');
       await new Promise<void>((resolve) => (this.waiter = resolve));
       this.waiter = undefined;
     }

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { Harness, refusal } from './testing/harness.js';
 import { frame, i16, i32, rawSession } from './testing/raw-client.js';
 
-const run = promisify(execFile);
 const PSQL = '/usr/bin/psql';
 
 describe('PostgreSQL engine', () => {
@@ -19,9 +17,28 @@ describe('PostgreSQL engine', () => {
 
   async function psql(args: string[], options: { input?: string; token?: string; env?: Record<string, string> } = {}) {
     const token = options.token ?? (await h.token('carol'));
-    const child = spawn(PSQL, ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(h.port), '-U', 'carol', '-d', 'sales', ...args], {
-      env: { ...process.env, PGPASSWORD: token, PGCONNECT_TIMEOUT: '10', ...options.env },
-    });
+    const child = spawn(
+      PSQL,
+      [
+        '-X',
+        '-A',
+        '-t',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(h.port),
+        '-U',
+        'carol',
+        '-d',
+        'sales',
+        ...args,
+      ],
+      {
+        env: { ...process.env, PGPASSWORD: token, PGCONNECT_TIMEOUT: '10', ...options.env },
+      },
+    );
     child.stdin.end(options.input ?? '');
     let stdout = '';
     let stderr = '';
@@ -36,7 +53,7 @@ describe('PostgreSQL engine', () => {
     assert.equal(setup.code, 0, setup.stderr);
     const copyIn = await psql(['-c', '\\copy customers from stdin'], { input: '1\tada\n2\tbob\n3\tcy\n' });
     assert.equal(copyIn.code, 0, copyIn.stderr);
-    const tx = await psql(['-c', "begin; delete from customers where id = 3; rollback;"]);
+    const tx = await psql(['-c', 'begin; delete from customers where id = 3; rollback;']);
     assert.equal(tx.code, 0, tx.stderr);
     const out = await psql(['-c', 'copy (select * from customers order by id) to stdout']);
     assert.equal(out.stdout, '1\tada\n2\tbob\n3\tcy\n');
@@ -58,14 +75,18 @@ describe('PostgreSQL engine', () => {
     await client.query('insert into items(label, price) values ($1, $2), ($3, $4)', ['pen', '1.50', 'ink', null]);
     const prepared = { name: 'by-label', text: 'select id, label, price from items where label = $1', values: ['pen'] };
     assert.deepEqual((await client.query(prepared)).rows, [{ id: 1, label: 'pen', price: '1.50' }]);
-    assert.deepEqual((await client.query({ ...prepared, values: ['ink'] })).rows, [{ id: 2, label: 'ink', price: null }]);
+    assert.deepEqual((await client.query({ ...prepared, values: ['ink'] })).rows, [
+      { id: 2, label: 'ink', price: null },
+    ]);
     await assert.rejects(client.query('select * from missing_table'), { code: '42P01' });
     await assert.rejects(client.query('select $1::int', ['x']), { code: '22P02' });
     assert.equal((await client.query('select 1 as one')).rows[0].one, 1);
     const pid = (await client.query('select pg_backend_pid() as pid')).rows[0].pid;
     await client.end();
 
-    const { sessionId, start } = await h.recorder.waitFor(() => h.recorder.starts().find((s) => s.start.applicationName === 'report-job'));
+    const { sessionId, start } = await h.recorder.waitFor(() =>
+      h.recorder.starts().find((s) => s.start.applicationName === 'report-job'),
+    );
     assert.equal(start.subject, 'sub-carol');
     assert.deepEqual(start.groups, ['analysts']);
     assert.equal(start.connection, 'sales');
@@ -93,9 +114,16 @@ describe('PostgreSQL engine', () => {
     assert.equal(statements[2]!.text, prepared.text);
     assert.deepEqual(statements[2]!.parameters, ['pen']);
     assert.deepEqual(statements[3]!.parameters, ['ink']);
-    assert.deepEqual(statements[3]!.result, { columns: ['id', 'label', 'price'], rows: [['2', 'ink', null]], truncated: false });
+    assert.deepEqual(statements[3]!.result, {
+      columns: ['id', 'label', 'price'],
+      rows: [['2', 'ink', null]],
+      truncated: false,
+    });
     assert.equal(statements[4]!.errorMessage, 'relation "missing_table" does not exist');
-    assert.deepEqual(statements.map((s) => s.index), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(
+      statements.map((s) => s.index),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
     assert.ok(statements.every((s) => s.durationMs >= 0));
     assert.notEqual(pid, 0);
   });
@@ -163,22 +191,35 @@ describe('PostgreSQL engine', () => {
     const { privateKey } = await generateKeyPair('RS256');
     const otherKey = await new SignJWT({ typ: 'Bearer', groups: ['analysts'] })
       .setProtectedHeader({ alg: 'RS256', kid: 'k1-RS256' })
-      .setIssuer(h.idp.issuer).setAudience(h.idp.audience).setSubject('sub-mallory').setExpirationTime('5m')
+      .setIssuer(h.idp.issuer)
+      .setAudience(h.idp.audience)
+      .setSubject('sub-mallory')
+      .setExpirationTime('5m')
       .sign(privateKey);
     assert.deepEqual(await refusal({ ...base, password: otherKey }), { code: '28P01', message: 'bad signature' });
 
     const none = new UnsecuredJWT({ typ: 'Bearer', groups: ['analysts'] })
-      .setIssuer(h.idp.issuer).setAudience(h.idp.audience).setSubject('sub-mallory').setExpirationTime('5m').encode();
+      .setIssuer(h.idp.issuer)
+      .setAudience(h.idp.audience)
+      .setSubject('sub-mallory')
+      .setExpirationTime('5m')
+      .encode();
     assert.deepEqual(await refusal({ ...base, password: none }), { code: '28P01', message: 'bad signature' });
 
     const wrongIssuer = await h.idp.token('carol', { groups: ['analysts'], claims: { iss: 'https://other.test' } });
     assert.deepEqual(await refusal({ ...base, password: wrongIssuer }), { code: '28P01', message: 'wrong issuer' });
     const wrongAudience = await h.idp.token('carol', { groups: ['analysts'], claims: { aud: 'elsewhere' } });
     assert.deepEqual(await refusal({ ...base, password: wrongAudience }), { code: '28P01', message: 'wrong audience' });
-    assert.deepEqual(await refusal({ ...base, password: 'not a token' }), { code: '28P01', message: 'malformed token' });
+    assert.deepEqual(await refusal({ ...base, password: 'not a token' }), {
+      code: '28P01',
+      message: 'malformed token',
+    });
 
     const noGroup = await h.idp.token('erin', { groups: ['ci'] });
-    assert.deepEqual(await refusal({ ...base, user: 'erin', password: noGroup }), { code: '28000', message: 'no grant on sales' });
+    assert.deepEqual(await refusal({ ...base, user: 'erin', password: noGroup }), {
+      code: '28000',
+      message: 'no grant on sales',
+    });
     assert.deepEqual(await refusal({ ...base, database: 'nope', password: await h.token() }), {
       code: '3D000',
       message: 'connection "nope" does not exist',
@@ -186,10 +227,13 @@ describe('PostgreSQL engine', () => {
     const down = await refusal({ ...base, database: 'down', password: await h.token() });
     assert.equal(down.code, '08006');
     assert.match(down.message, /^could not connect to "down": upstream 127\.0\.0\.1:1 unreachable/);
-    assert.deepEqual(await refusal({ ...base, password: await h.token(), replication: 'database' } as pg.ClientConfig), {
-      code: '0A000',
-      message: 'replication connections are not supported',
-    });
+    assert.deepEqual(
+      await refusal({ ...base, password: await h.token(), replication: 'database' } as pg.ClientConfig),
+      {
+        code: '0A000',
+        message: 'replication connections are not supported',
+      },
+    );
 
     const refused = await h.recorder.waitFor(() => {
       const ends = h.recorder.ends().filter((e) => e.end.outcome === 'refused');
@@ -199,7 +243,9 @@ describe('PostgreSQL engine', () => {
     for (const reason of ['token expired', 'bad signature', 'no grant on sales', 'connection "nope" does not exist']) {
       assert.ok(reasons.includes(reason), reason);
     }
-    const noGrantStart = h.recorder.starts().find((s) => s.sessionId === refused.find((e) => e.end.error === 'no grant on sales')!.sessionId);
+    const noGrantStart = h.recorder
+      .starts()
+      .find((s) => s.sessionId === refused.find((e) => e.end.error === 'no grant on sales')!.sessionId);
     assert.equal(noGrantStart?.start.subject, 'sub-erin', 'a verified identity is recorded on refusal');
     const metrics = await h.metrics.getSingleMetricAsString('portcullis_postgres_refusals_total');
     assert.match(metrics, /reason="token expired"} [1-9]/);
@@ -209,14 +255,25 @@ describe('PostgreSQL engine', () => {
     const client = await h.client('dave');
     client.on('error', () => undefined);
     const ended = new Promise<Error>((resolve) => client.on('error', resolve));
-    h.snapshots.apply(h.snapshot({ disabledIdentities: [{ subject: 'sub-dave', username: 'dave', reason: 'left the company' }] }));
+    h.snapshots.apply(
+      h.snapshot({ disabledIdentities: [{ subject: 'sub-dave', username: 'dave', reason: 'left the company' }] }),
+    );
     const error = (await ended) as Error & { code: string };
     assert.equal(error.code, '57P01');
     assert.equal(error.message, 'identity dave is disabled: left the company');
-    assert.deepEqual(await refusal({ host: '127.0.0.1', port: h.port, user: 'dave', database: 'sales', password: await h.token('dave') }), {
-      code: '28000',
-      message: 'identity dave is disabled',
-    });
+    assert.deepEqual(
+      await refusal({
+        host: '127.0.0.1',
+        port: h.port,
+        user: 'dave',
+        database: 'sales',
+        password: await h.token('dave'),
+      }),
+      {
+        code: '28000',
+        message: 'identity dave is disabled',
+      },
+    );
     h.snapshots.apply(h.snapshot());
     const carol = await h.client('carol');
     h.snapshots.apply(h.snapshot({ grants: [] }));
@@ -229,7 +286,9 @@ describe('PostgreSQL engine', () => {
     const first = await h.client('frank');
     const second = await h.client('frank');
     const other = await h.client('gina');
-    const errors = [first, second].map((c) => new Promise<Error & { code: string }>((resolve) => c.on('error', resolve)));
+    const errors = [first, second].map(
+      (c) => new Promise<Error & { code: string }>((resolve) => c.on('error', resolve)),
+    );
     assert.equal(h.engine.endSessionsOf('sub-frank', 'identity frank is disabled: audit'), 2);
     for (const error of await Promise.all(errors)) {
       assert.equal(error.code, '57P01');
@@ -262,7 +321,10 @@ describe('PostgreSQL engine', () => {
     const client = await h.client();
     h.recorder.accepts = false;
     try {
-      await assert.rejects(client.query('select 1'), { code: '57P03', message: 'recording unavailable: statement refused (fail-closed)' });
+      await assert.rejects(client.query('select 1'), {
+        code: '57P03',
+        message: 'recording unavailable: statement refused (fail-closed)',
+      });
       await assert.rejects(client.query('select $1::int as n', [1]), { code: '57P03' });
       await assert.rejects(client.query({ name: 'held', text: 'select 2 as n' }), { code: '57P03' });
     } finally {
@@ -292,7 +354,10 @@ describe('PostgreSQL engine', () => {
   });
 
   it('takes the trace id from options and does not forward it upstream', async () => {
-    const client = await h.client('carol', { options: '-c portcullis.trace_id=trace-abc -c statement_timeout=5000', application_name: 'traced' });
+    const client = await h.client('carol', {
+      options: '-c portcullis.trace_id=trace-abc -c statement_timeout=5000',
+      application_name: 'traced',
+    });
     assert.equal((await client.query('show statement_timeout')).rows[0].statement_timeout, '5s');
     await client.end();
     const start = await h.recorder.waitFor(() => h.recorder.starts().find((s) => s.start.applicationName === 'traced'));
@@ -305,7 +370,9 @@ describe('PostgreSQL engine', () => {
     const result = await client.query('select n, repeat($1, 10) as pad from generate_series(1, 500) n', ['x']);
     assert.equal(result.rowCount, 500);
     await client.end();
-    const start = await h.recorder.waitFor(() => h.recorder.starts().find((s) => s.start.applicationName === 'preview'));
+    const start = await h.recorder.waitFor(() =>
+      h.recorder.starts().find((s) => s.start.applicationName === 'preview'),
+    );
     const [statement] = h.recorder.statements(start.sessionId);
     const preview = statement!.result as { rows: unknown[][]; truncated: boolean };
     assert.equal(statement!.rowCount, 500);
@@ -329,7 +396,10 @@ describe('PostgreSQL engine', () => {
     const oversized = await rawSession(h.port, await h.token());
     const oversizedAnswer = readAll(oversized);
     oversized.write(Buffer.from([0x51, 0x7f, 0xff, 0xff, 0xff]));
-    assert.match((await oversizedAnswer).toString('latin1'), /C08P01\0Minvalid message: message of 2147483647 bytes exceeds the limit/);
+    assert.match(
+      (await oversizedAnswer).toString('latin1'),
+      /C08P01\0Minvalid message: message of 2147483647 bytes exceeds the limit/,
+    );
     assert.equal((await good.query('select 1 as one')).rows[0].one, 1);
     await good.end();
   });

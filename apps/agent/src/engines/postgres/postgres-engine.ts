@@ -10,10 +10,19 @@ import type { TokenVerifier, VerifiedIdentity } from '../../identity/token-verif
 import type { Recorder } from '../../recorder/recorder.js';
 import type { SnapshotSource } from '../../snapshot/snapshot-source.js';
 import type { Engine } from '../engine.js';
-import { HandshakeReader } from './handshake-reader.js';
+import { HandshakeClosed, HandshakeReader } from './handshake-reader.js';
 import {
-  AUTH_CLEARTEXT_MESSAGE, AUTH_OK_MESSAGE, backendKeyData, BodyReader, Code, errorResponse, MAX_STARTUP_PACKET,
-  parseStartupPacket, ProtocolError, SqlState, type StartupMessage,
+  AUTH_CLEARTEXT_MESSAGE,
+  AUTH_OK_MESSAGE,
+  backendKeyData,
+  BodyReader,
+  ClientCode,
+  errorResponse,
+  MAX_STARTUP_PACKET,
+  parseStartupPacket,
+  ProtocolError,
+  SqlState,
+  type StartupMessage,
 } from './protocol.js';
 import { PostgresSession, type SessionOutcome } from './session.js';
 import type { RecordingLimits } from './statement-tracker.js';
@@ -136,7 +145,8 @@ export class PostgresEngine implements Engine {
 
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const session of [...this.sessions.values()]) session.kill(SqlState.AdminShutdown, 'the agent is shutting down');
+    for (const session of [...this.sessions.values()])
+      session.kill(SqlState.AdminShutdown, 'the agent is shutting down');
     await closed;
   }
 
@@ -177,7 +187,13 @@ export class PostgresEngine implements Engine {
         stream.end();
         return;
       } else if (packet.kind === 'unsupported') {
-        stream.end(errorResponse('FATAL', SqlState.FeatureNotSupported, `unsupported frontend protocol ${packet.code >>> 16}.${packet.code & 0xffff}`));
+        stream.end(
+          errorResponse(
+            'FATAL',
+            SqlState.FeatureNotSupported,
+            `unsupported frontend protocol ${packet.code >>> 16}.${packet.code & 0xffff}`,
+          ),
+        );
         return;
       } else {
         startup = packet;
@@ -200,7 +216,8 @@ export class PostgresEngine implements Engine {
       }
       stream.write(AUTH_CLEARTEXT_MESSAGE);
       const { code, frame } = await reader.frame(MAX_PASSWORD_MESSAGE);
-      if (code !== Code.Password) throw new Refusal(SqlState.ProtocolViolation, 'expected a password message', 'protocol');
+      if (code !== ClientCode.Password)
+        throw new Refusal(SqlState.ProtocolViolation, 'expected a password message', 'protocol');
       const token = new BodyReader(frame, 5, frame.length).cstring().trim();
       // Nothing more is read from the client until its session exists (resumed by the session).
       stream.pause();
@@ -211,15 +228,27 @@ export class PostgresEngine implements Engine {
       if (identity.expiresAt.getTime() + (this.options.expiryGraceMs ?? 0) <= Date.now()) {
         throw new Refusal(SqlState.InvalidPassword, 'token expired', 'token expired');
       }
-      const access = checkAccess(this.options.snapshots.current(), identity, client.connectionName, 'postgres', this.now());
+      const access = checkAccess(
+        this.options.snapshots.current(),
+        identity,
+        client.connectionName,
+        'postgres',
+        this.now(),
+      );
       if (!access.ok) {
-        const sqlState = access.kind === 'unknown-connection' ? SqlState.UnknownDatabase : SqlState.InvalidAuthorization;
+        const sqlState =
+          access.kind === 'unknown-connection' ? SqlState.UnknownDatabase : SqlState.InvalidAuthorization;
         throw new Refusal(sqlState, access.reason, access.kind);
       }
       await this.openSession(sessionId, stream, reader, access.connection, identity, client, clientAddress);
     } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      this.refuse(sessionId, stream, error, identity, client, clientAddress);
+      if (error instanceof HandshakeClosed || !(error instanceof Refusal || error instanceof ProtocolError))
+        throw error;
+      const refusal =
+        error instanceof Refusal
+          ? error
+          : new Refusal(SqlState.ProtocolViolation, `invalid message: ${error.message}`, 'protocol');
+      this.refuse(sessionId, stream, refusal, identity, client, clientAddress);
     }
   }
 
@@ -239,9 +268,15 @@ export class PostgresEngine implements Engine {
       this.log.warn({ connection: connection.name, err: (error as Error).message }, 'connection target invalid');
       throw new Refusal(SqlState.ConnectionFailure, `connection "${connection.name}" is misconfigured`, 'upstream');
     }
+    let password: string | undefined;
+    try {
+      password = this.options.resolveCredential(connection);
+    } catch (error) {
+      this.log.warn({ connection: connection.name, err: (error as Error).message }, 'credential not resolved');
+    }
     const upstream = await connectUpstream(
       target,
-      this.options.resolveCredential(connection),
+      password,
       client.upstream,
       this.options.upstreamTimeoutMs ?? 10_000,
     ).catch((error: unknown) => {
@@ -284,7 +319,10 @@ export class PostgresEngine implements Engine {
     const expiresIn = identity.expiresAt.getTime() + (this.options.expiryGraceMs ?? 0) - Date.now();
     this.expiryTimers.set(
       sessionId,
-      setTimeout(() => session.kill(SqlState.InvalidAuthorization, 'access token expired'), Math.min(expiresIn, 0x7fffffff)),
+      setTimeout(
+        () => session.kill(SqlState.InvalidAuthorization, 'access token expired'),
+        Math.min(expiresIn, 0x7fffffff),
+      ),
     );
     stream.write(Buffer.concat([AUTH_OK_MESSAGE, ...upstream.greeting, backendKeyData(pid, secret), upstream.ready]));
     session.start(reader.detach(), upstream.rest);
@@ -301,12 +339,25 @@ export class PostgresEngine implements Engine {
     this.metrics.refusals.inc({ reason: refusal.metricReason });
     this.metrics.sessions.inc({ outcome: 'refused' });
     if (stream.writable) stream.end(errorResponse('FATAL', refusal.sqlState, refusal.message));
+    // Read on (and discard) so the client's close is seen; a client that stays is cut off.
+    stream.resume();
+    setTimeout(() => stream.destroy(), 1000).unref();
     // Refused logins are audited too; without a verified token, only the claimed user name is known.
     this.options.recorder.sessionStart(
       sessionId,
-      this.sessionStart(identity ?? { subject: '', username: client.user, groups: [] }, client.connectionName, client, clientAddress),
+      this.sessionStart(
+        identity ?? { subject: '', username: client.user, groups: [] },
+        client.connectionName,
+        client,
+        clientAddress,
+      ),
     );
-    this.options.recorder.sessionEnd(sessionId, { outcome: 'refused', error: refusal.message, bytesFromClient: 0, bytesToClient: 0 });
+    this.options.recorder.sessionEnd(sessionId, {
+      outcome: 'refused',
+      error: refusal.message,
+      bytesFromClient: 0,
+      bytesToClient: 0,
+    });
   }
 
   private sessionStart(
@@ -348,7 +399,8 @@ export class PostgresEngine implements Engine {
       const access = checkAccess(snapshot, session.identity, session.connectionName, 'postgres', this.now());
       if (access.ok) continue;
       const disabled = snapshot.disabledIdentities.find((d) => d.subject === session.identity.subject);
-      const reason = access.kind === 'disabled' && disabled?.reason ? `${access.reason}: ${disabled.reason}` : access.reason;
+      const reason =
+        access.kind === 'disabled' && disabled?.reason ? `${access.reason}: ${disabled.reason}` : access.reason;
       session.kill(SqlState.AdminShutdown, reason);
     }
   }

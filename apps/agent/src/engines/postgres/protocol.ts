@@ -4,9 +4,8 @@
  * passes through untouched (see frames.ts).
  */
 
-/** Message type bytes (first byte of every frame after startup). */
-export const enum Code {
-  // frontend
+/** Type bytes of messages a client sends (first byte of every frame after startup). */
+export const enum ClientCode {
   Bind = 0x42, // B
   Close = 0x43, // C
   CopyData = 0x64, // d
@@ -21,7 +20,10 @@ export const enum Code {
   Query = 0x51, // Q
   Sync = 0x53, // S
   Terminate = 0x58, // X
-  // backend
+}
+
+/** Type bytes of messages a server sends (some letters mean something else from a client). */
+export const enum ServerCode {
   Authentication = 0x52, // R
   BackendKeyData = 0x4b, // K
   CommandComplete = 0x43, // C
@@ -37,8 +39,20 @@ export const enum Code {
 
 /** Every type byte a client may send after startup; anything else is garbage. */
 export const FRONTEND_CODES: ReadonlySet<number> = new Set([
-  Code.Bind, Code.Close, Code.CopyData, Code.CopyDone, Code.CopyFail, Code.Describe, Code.Execute,
-  Code.Flush, Code.FunctionCall, Code.Parse, Code.Password, Code.Query, Code.Sync, Code.Terminate,
+  ClientCode.Bind,
+  ClientCode.Close,
+  ClientCode.CopyData,
+  ClientCode.CopyDone,
+  ClientCode.CopyFail,
+  ClientCode.Describe,
+  ClientCode.Execute,
+  ClientCode.Flush,
+  ClientCode.FunctionCall,
+  ClientCode.Parse,
+  ClientCode.Password,
+  ClientCode.Query,
+  ClientCode.Sync,
+  ClientCode.Terminate,
 ]);
 
 /** Request codes of untyped startup-phase packets. */
@@ -97,25 +111,22 @@ export type Severity = 'ERROR' | 'FATAL';
 
 /** An ErrorResponse psql and drivers show as usual: severity, SQLSTATE, message. */
 export function errorResponse(severity: Severity, code: string, text: string): Buffer {
-  return message(
-    Code.ErrorResponse,
-    Buffer.from(`S${severity}\0V${severity}\0C${code}\0M${text}\0\0`, 'utf8'),
-  );
+  return message(ServerCode.ErrorResponse, Buffer.from(`S${severity}\0V${severity}\0C${code}\0M${text}\0\0`, 'utf8'));
 }
 
 export function authentication(kind: number, data?: Buffer): Buffer {
-  return data ? message(Code.Authentication, int32(kind), data) : message(Code.Authentication, int32(kind));
+  return data ? message(ServerCode.Authentication, int32(kind), data) : message(ServerCode.Authentication, int32(kind));
 }
 
 export const AUTH_OK_MESSAGE = authentication(AUTH_OK);
 export const AUTH_CLEARTEXT_MESSAGE = authentication(AUTH_CLEARTEXT);
 
 export function backendKeyData(pid: number, secret: number): Buffer {
-  return message(Code.BackendKeyData, int32(pid), int32(secret));
+  return message(ServerCode.BackendKeyData, int32(pid), int32(secret));
 }
 
 export function readyForQuery(status: number): Buffer {
-  return message(Code.ReadyForQuery, Buffer.from([status]));
+  return message(ServerCode.ReadyForQuery, Buffer.from([status]));
 }
 
 /** An untyped startup-phase packet (startup message, cancel request). */

@@ -3,7 +3,7 @@ import type { Statement } from '@portcullis/proto';
 import type { VerifiedIdentity } from '../../identity/token-verifier.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import { FrameError, FrameReader } from './frames.js';
-import { Code, errorResponse, FRONTEND_CODES, message, readyForQuery, SqlState } from './protocol.js';
+import { ClientCode, errorResponse, FRONTEND_CODES, message, readyForQuery, SqlState } from './protocol.js';
 import { StatementTracker, type RecordingLimits } from './statement-tracker.js';
 
 export type SessionOutcome = 'ok' | 'client_closed' | 'error' | 'killed';
@@ -33,7 +33,13 @@ const REFUSED_UNRECORDED = 'recording unavailable: statement refused (fail-close
 /** PostgreSQL's own limit for backend messages is 1 GiB; this only guards against nonsense. */
 const MAX_SERVER_MESSAGE_BYTES = 0x7fffffff;
 const EXTENDED_CODES: ReadonlySet<number> = new Set([
-  Code.Parse, Code.Bind, Code.Describe, Code.Execute, Code.Close, Code.Flush, Code.Sync,
+  ClientCode.Parse,
+  ClientCode.Bind,
+  ClientCode.Describe,
+  ClientCode.Execute,
+  ClientCode.Close,
+  ClientCode.Flush,
+  ClientCode.Sync,
 ]);
 
 /**
@@ -121,7 +127,11 @@ export class PostgresSession {
         runStart = end;
       });
       if (region.end > runStart) {
-        this.toUpstream(runStart === 0 && region.end === region.buffer.length ? region.buffer : region.buffer.subarray(runStart, region.end));
+        this.toUpstream(
+          runStart === 0 && region.end === region.buffer.length
+            ? region.buffer
+            : region.buffer.subarray(runStart, region.end),
+        );
       }
     } catch (error) {
       const reason = error instanceof FrameError ? error.message : `malformed message: ${(error as Error).message}`;
@@ -133,30 +143,36 @@ export class PostgresSession {
    * The policy seam: decides one complete client frame before it is forwarded. Today the only
    * refusal is fail-closed recording: a Query is refused on its own; an extended batch is decided
    * at its first message and, when the recorder is not accepting, held until it shows an Execute
-   * (then the whole batch is refused and the rest dropped up to Sync, as PostgreSQL does after an
-   * error) or reaches Sync/Flush without one (then released: it ran nothing).
+   * or a Flush (then the whole batch is refused and the rest dropped up to Sync, as PostgreSQL
+   * does after an error) or reaches Sync without either (then released: it ran nothing).
    */
   private decide(code: number, buffer: Buffer, start: number, end: number): FrameDecision {
-    if (code === Code.Terminate) this.terminated = true;
+    if (code === ClientCode.Terminate) this.terminated = true;
     if (this.discardingUntilSync) {
-      if (code === Code.Sync) {
+      if (code === ClientCode.Sync) {
         this.discardingUntilSync = false;
         this.batchOpen = false;
         this.reply(readyForQuery(this.tracker.transactionStatus));
       }
       return 'drop';
     }
-    if (code === Code.Query) {
+    if (code === ClientCode.Query) {
       if (this.recorder.accepting()) return 'forward';
       this.reply(Buffer.concat([this.refusal(), readyForQuery(this.tracker.transactionStatus)]));
       return 'drop';
     }
-    if (code === Code.FunctionCall) {
+    if (code === ClientCode.FunctionCall) {
       // The fast-path call runs any function by OID, out of sight of recording and policy.
-      this.reply(Buffer.concat([
-        errorResponse('ERROR', SqlState.FeatureNotSupported, 'function call messages are not supported through the agent'),
-        readyForQuery(this.tracker.transactionStatus),
-      ]));
+      this.reply(
+        Buffer.concat([
+          errorResponse(
+            'ERROR',
+            SqlState.FeatureNotSupported,
+            'function call messages are not supported through the agent',
+          ),
+          readyForQuery(this.tracker.transactionStatus),
+        ]),
+      );
       return 'drop';
     }
     if (!EXTENDED_CODES.has(code)) return 'forward';
@@ -165,16 +181,16 @@ export class PostgresSession {
       this.batchOpen = true;
       if (!this.recorder.accepting()) this.held = [];
     }
-    if (code === Code.Sync) this.batchOpen = false;
+    if (code === ClientCode.Sync) this.batchOpen = false;
     if (!this.held) return 'forward';
 
-    if (code === Code.Execute) {
+    if (code === ClientCode.Execute || code === ClientCode.Flush) {
       this.held = undefined;
       this.discardingUntilSync = true;
       this.reply(this.refusal());
       return 'drop';
     }
-    if (code === Code.Sync || code === Code.Flush) {
+    if (code === ClientCode.Sync) {
       for (const frame of this.held) {
         this.tracker.onClientFrame(frame[0]!, frame, 0, frame.length);
         this.toUpstream(frame);
@@ -209,11 +225,18 @@ export class PostgresSession {
         runStart = end;
       });
       if (region.end > runStart) {
-        this.toClient(runStart === 0 && region.end === region.buffer.length ? region.buffer : region.buffer.subarray(runStart, region.end));
+        this.toClient(
+          runStart === 0 && region.end === region.buffer.length
+            ? region.buffer
+            : region.buffer.subarray(runStart, region.end),
+        );
       }
     } catch (error) {
-      this.end('error', `invalid message from upstream: ${(error as Error).message}`,
-        errorResponse('FATAL', SqlState.ConnectionFailure, 'invalid message from upstream'));
+      this.end(
+        'error',
+        `invalid message from upstream: ${(error as Error).message}`,
+        errorResponse('FATAL', SqlState.ConnectionFailure, 'invalid message from upstream'),
+      );
     }
   }
 
@@ -233,7 +256,7 @@ export class PostgresSession {
     if (toClient && this.client.writable) this.client.end(toClient);
     else this.client.end();
     // Say goodbye upstream so the server logs a clean exit rather than a lost client.
-    if (this.upstream.writable) this.upstream.end(message(Code.Terminate));
+    if (this.upstream.writable) this.upstream.end(message(ClientCode.Terminate));
     setTimeout(() => {
       this.client.destroy();
       this.upstream.destroy();

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Statement } from '@portcullis/proto';
-import { BodyReader, Code, parseErrorFields } from './protocol.js';
+import { BodyReader, ClientCode, parseErrorFields, ServerCode } from './protocol.js';
 
 export interface RecordingLimits {
   /** Result rows kept per statement in the recording preview. */
@@ -64,20 +64,20 @@ export class StatementTracker {
   /** A client frame that is being forwarded to the upstream. */
   onClientFrame(code: number, buffer: Buffer, start: number, end: number): void {
     switch (code) {
-      case Code.Query:
+      case ClientCode.Query:
         this.queue.push({ type: 'query', text: this.text(buffer, start + 5, end - 1), startedAt: performance.now() });
         break;
-      case Code.Parse: {
+      case ClientCode.Parse: {
         const body = new BodyReader(buffer, start + 5, end);
         const name = body.cstring();
         const zero = buffer.indexOf(0, body.offset);
         this.preparedStatements.set(name, this.text(buffer, body.offset, zero < 0 || zero >= end ? end : zero));
         break;
       }
-      case Code.Bind:
+      case ClientCode.Bind:
         this.onBind(buffer, start, end);
         break;
-      case Code.Execute: {
+      case ClientCode.Execute: {
         const portal = this.portals.get(new BodyReader(buffer, start + 5, end).cstring());
         this.queue.push({
           type: 'execute',
@@ -88,7 +88,7 @@ export class StatementTracker {
         });
         break;
       }
-      case Code.Close: {
+      case ClientCode.Close: {
         const body = new BodyReader(buffer, start + 5, end);
         const kind = body.byte();
         const name = body.cstring();
@@ -96,7 +96,7 @@ export class StatementTracker {
         else this.portals.delete(name);
         break;
       }
-      case Code.Sync:
+      case ClientCode.Sync:
         this.queue.push({ type: 'sync' });
         break;
     }
@@ -108,26 +108,26 @@ export class StatementTracker {
    */
   onServerFrame(code: number, buffer: Buffer, start: number, end: number): Buffer[] | undefined {
     switch (code) {
-      case Code.RowDescription:
+      case ServerCode.RowDescription:
         this.onRowDescription(buffer, start, end);
         return undefined;
-      case Code.DataRow:
+      case ServerCode.DataRow:
         if (!this.truncated) this.onDataRow(buffer, start, end);
         return undefined;
-      case Code.CommandComplete:
+      case ServerCode.CommandComplete:
         this.complete(new BodyReader(buffer, start + 5, end).cstring(), undefined);
         break;
-      case Code.EmptyQueryResponse:
+      case ServerCode.EmptyQueryResponse:
         if (this.queue[0]?.type === 'execute') this.queue.shift();
         this.resetPreview();
         break;
-      case Code.PortalSuspended:
+      case ServerCode.PortalSuspended:
         this.complete('', undefined);
         break;
-      case Code.ErrorResponse:
+      case ServerCode.ErrorResponse:
         this.onError(buffer, start, end);
         break;
-      case Code.ReadyForQuery:
+      case ServerCode.ReadyForQuery:
         this.transactionStatus = buffer[start + 5] ?? this.transactionStatus;
         while (this.queue[0]?.type === 'execute') this.queue.shift();
         if (this.queue[0]?.type === 'query' || this.queue[0]?.type === 'sync') this.queue.shift();
@@ -251,7 +251,8 @@ export class StatementTracker {
       errorCode: error?.code ?? '',
       errorMessage: error?.message ?? '',
       durationMs: Math.round(durationMs * 1000) / 1000,
-      result: this.columns.length > 0 ? { columns: this.columns, rows: this.rows, truncated: this.truncated } : undefined,
+      result:
+        this.columns.length > 0 ? { columns: this.columns, rows: this.rows, truncated: this.truncated } : undefined,
       decision: undefined,
       traceId: this.traceId,
     });

@@ -5,8 +5,23 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { HandshakeReader } from './handshake-reader.js';
 import {
-  AUTH_CLEARTEXT, AUTH_MD5, AUTH_OK, AUTH_SASL, AUTH_SASL_CONTINUE, AUTH_SASL_FINAL, BodyReader, Code,
-  cancelRequest, cstring, int32, message, parseErrorFields, SSL_REQUEST, startupMessage, startupPacket,
+  AUTH_CLEARTEXT,
+  AUTH_MD5,
+  AUTH_OK,
+  AUTH_SASL,
+  AUTH_SASL_CONTINUE,
+  AUTH_SASL_FINAL,
+  BodyReader,
+  ClientCode,
+  cancelRequest,
+  cstring,
+  int32,
+  message,
+  parseErrorFields,
+  SSL_REQUEST,
+  startupMessage,
+  ServerCode,
+  startupPacket,
 } from './protocol.js';
 
 /** Where and how to reach the upstream database of a connection. */
@@ -90,17 +105,19 @@ export async function connectUpstream(
       const { code, frame } = await reader.frame(MAX_HANDSHAKE_FRAME);
       const body = new BodyReader(frame, 5, frame.length);
       switch (code) {
-        case Code.Authentication: {
+        case ServerCode.Authentication: {
           const kind = body.int32();
           if (kind === AUTH_OK) break;
           if (password === undefined) throw new UpstreamError('no credential available for this connection');
           if (kind === AUTH_CLEARTEXT) {
-            socket.write(message(Code.Password, cstring(password)));
+            socket.write(message(ClientCode.Password, cstring(password)));
           } else if (kind === AUTH_MD5) {
             const salt = body.bytes(4);
-            const inner = createHash('md5').update(password + target.user).digest('hex');
+            const inner = createHash('md5')
+              .update(password + target.user)
+              .digest('hex');
             const outer = createHash('md5').update(inner).update(salt).digest('hex');
-            socket.write(message(Code.Password, cstring(`md5${outer}`)));
+            socket.write(message(ClientCode.Password, cstring(`md5${outer}`)));
           } else if (kind === AUTH_SASL) {
             const mechanisms: string[] = [];
             for (let name = body.cstring(); name !== ''; name = body.cstring()) mechanisms.push(name);
@@ -109,10 +126,10 @@ export async function connectUpstream(
             }
             scram = new ScramClient(password);
             const first = Buffer.from(scram.clientFirst(), 'utf8');
-            socket.write(message(Code.Password, cstring('SCRAM-SHA-256'), int32(first.length), first));
+            socket.write(message(ClientCode.Password, cstring('SCRAM-SHA-256'), int32(first.length), first));
           } else if (kind === AUTH_SASL_CONTINUE && scram) {
             const reply = await scram.clientFinal(body.bytes(body.remaining()).toString('utf8'));
-            socket.write(message(Code.Password, Buffer.from(reply, 'utf8')));
+            socket.write(message(ClientCode.Password, Buffer.from(reply, 'utf8')));
           } else if (kind === AUTH_SASL_FINAL && scram) {
             scram.verifyServerFinal(body.bytes(body.remaining()).toString('utf8'));
           } else {
@@ -120,17 +137,17 @@ export async function connectUpstream(
           }
           break;
         }
-        case Code.ParameterStatus:
-        case Code.NoticeResponse:
+        case ServerCode.ParameterStatus:
+        case ServerCode.NoticeResponse:
           greeting.push(frame);
           break;
-        case Code.BackendKeyData:
+        case ServerCode.BackendKeyData:
           pid = body.int32();
           secret = body.int32();
           break;
-        case Code.ErrorResponse:
+        case ServerCode.ErrorResponse:
           throw new UpstreamError(parseErrorFields(frame, 0, frame.length).get('M') ?? 'upstream refused the login');
-        case Code.ReadyForQuery:
+        case ServerCode.ReadyForQuery:
           clearTimeout(timer);
           return { socket, pid, secret, greeting, ready: frame, rest: reader.detach() };
         default:

@@ -9,6 +9,7 @@ import { DataTable } from '../../components/DataTable.js';
 import { Badge, EmptyState, ErrorNotice, Field, Loading } from '../../components/ui.js';
 import { formatDateTime, relativeTime } from '../../lib/format.js';
 import { problemsByField } from '../../lib/issues.js';
+import { fromLocalInput } from '../../lib/datetime.js';
 
 /** Grants, optionally of one connection or one subject, with the admin's add and remove. */
 export function GrantsPanel({ connection, subject }: { connection?: string; subject?: string }) {
@@ -118,7 +119,7 @@ function GrantForm({ connection, subject }: { connection?: string; subject?: str
       connection: form.connection.trim(),
       [to]: form.who.trim(),
       reason: form.reason.trim() || undefined,
-      expiresAt: form.expiresAt ? new Date(form.expiresAt).toISOString() : undefined,
+      expiresAt: fromLocalInput(form.expiresAt) || undefined,
     };
     const parsed = CreateGrant.safeParse(body);
     if (!parsed.success) {

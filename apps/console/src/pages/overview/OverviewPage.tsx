@@ -7,7 +7,7 @@ import { DataTable } from '../../components/DataTable.js';
 import { BarChart, Donut, HBarList } from '../../components/charts.js';
 import { Badge, Card, decisionTone, EmptyState, ErrorNotice, Loading, PageHeader, Stat } from '../../components/ui.js';
 import { bucketByTime } from '../../lib/buckets.js';
-import { formatDuration, formatTime, relativeTime } from '../../lib/format.js';
+import { formatClock, formatDuration, relativeTime } from '../../lib/format.js';
 
 const HOUR = 3_600_000;
 
@@ -74,7 +74,7 @@ export function OverviewPage() {
             <BarChart
               label="Sessions started per 5 minutes"
               bars={bucketByTime(sessionItems, (s) => s.startedAt, () => 1, now - HOUR, now, 12)}
-              formatX={(t) => formatTime(new Date(t).toISOString()).slice(0, 5)}
+              formatX={formatClock}
             />
           )}
         </Card>

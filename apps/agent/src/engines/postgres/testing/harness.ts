@@ -33,7 +33,9 @@ export class CollectingRecorder implements Recorder {
   }
 
   statements(sessionId?: string): Statement[] {
-    return this.events.flatMap((e) => (e.type === 'statement' && (!sessionId || e.sessionId === sessionId) ? [e.statement] : []));
+    return this.events.flatMap((e) =>
+      e.type === 'statement' && (!sessionId || e.sessionId === sessionId) ? [e.statement] : [],
+    );
   }
   ends(): { sessionId: string; end: SessionEnd }[] {
     return this.events.flatMap((e) => (e.type === 'end' ? [{ sessionId: e.sessionId, end: e.end }] : []));
@@ -79,7 +81,10 @@ export class Harness {
     return harness;
   }
 
-  private async init(options: Partial<PostgresEngineOptions>, upstream?: { target: string; password: string }): Promise<void> {
+  private async init(
+    options: Partial<PostgresEngineOptions>,
+    upstream?: { target: string; password: string },
+  ): Promise<void> {
     if (upstream) {
       this.target = upstream.target;
       this.password = upstream.password;

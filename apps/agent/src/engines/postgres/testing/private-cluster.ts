@@ -33,26 +33,54 @@ export class PrivateCluster {
     const data = join(this.dir, 'data');
     giveToPostgres(this.dir);
     await asPostgres(`${BIN}/initdb`, ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '2',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', this.keyFile, '-out', this.certFile]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-days',
+      '2',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      this.keyFile,
+      '-out',
+      this.certFile,
+    ]);
     chmodSync(this.keyFile, 0o600);
     giveToPostgres(this.keyFile);
     chmodSync(this.certFile, 0o644);
-    appendFileSync(join(data, 'postgresql.conf'), [
-      `port = ${this.port}`, `listen_addresses = '127.0.0.1'`, `unix_socket_directories = '${this.dir}'`,
-      'max_connections = 400', 'shared_buffers = 32MB', 'fsync = off', 'ssl = on',
-      `ssl_cert_file = '${this.certFile}'`, `ssl_key_file = '${this.keyFile}'`, '',
-    ].join('\n'));
-    writeFileSync(join(data, 'pg_hba.conf'), [
-      'local all all trust',
-      'host all scram_user 127.0.0.1/32 scram-sha-256',
-      'host all md5_user 127.0.0.1/32 md5',
-      'host all plain_user 127.0.0.1/32 password',
-      'hostssl all tls_user 127.0.0.1/32 scram-sha-256',
-      'hostnossl all tls_user 127.0.0.1/32 reject',
-      'host all postgres 127.0.0.1/32 trust',
-      '',
-    ].join('\n'));
+    appendFileSync(
+      join(data, 'postgresql.conf'),
+      [
+        `port = ${this.port}`,
+        `listen_addresses = '127.0.0.1'`,
+        `unix_socket_directories = '${this.dir}'`,
+        'max_connections = 400',
+        'shared_buffers = 32MB',
+        'fsync = off',
+        'ssl = on',
+        `ssl_cert_file = '${this.certFile}'`,
+        `ssl_key_file = '${this.keyFile}'`,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(data, 'pg_hba.conf'),
+      [
+        'local all all trust',
+        'host all scram_user 127.0.0.1/32 scram-sha-256',
+        'host all md5_user 127.0.0.1/32 md5',
+        'host all plain_user 127.0.0.1/32 password',
+        'hostssl all tls_user 127.0.0.1/32 scram-sha-256',
+        'hostnossl all tls_user 127.0.0.1/32 reject',
+        'host all postgres 127.0.0.1/32 trust',
+        '',
+      ].join('\n'),
+    );
     await asPostgres(`${BIN}/pg_ctl`, ['-D', data, '-l', join(this.dir, 'log'), '-w', 'start']);
     await this.admin([
       `CREATE ROLE scram_user LOGIN SUPERUSER PASSWORD '${this.passwords.scram}'`,
@@ -75,7 +103,9 @@ export class PrivateCluster {
   }
 
   async stop(): Promise<void> {
-    await asPostgres(`${BIN}/pg_ctl`, ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+    await asPostgres(`${BIN}/pg_ctl`, ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']).catch(
+      () => undefined,
+    );
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

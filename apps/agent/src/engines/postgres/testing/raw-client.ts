@@ -9,10 +9,18 @@ export function frame(type: string, body: Buffer): Buffer {
 }
 export const z = (s: string) => Buffer.from(`${s}\0`);
 export const i16 = (n: number) => Buffer.from([n >> 8, n & 255]);
-export const i32 = (n: number) => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b; };
+export const i32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
+};
 
 export function startupPacket(parameters: Record<string, string>): Buffer {
-  const body = Buffer.concat([i32(196608), ...Object.entries(parameters).flatMap(([k, v]) => [z(k), z(v)]), Buffer.from([0])]);
+  const body = Buffer.concat([
+    i32(196608),
+    ...Object.entries(parameters).flatMap(([k, v]) => [z(k), z(v)]),
+    Buffer.from([0]),
+  ]);
   return Buffer.concat([i32(body.length + 4), body]);
 }
 
@@ -38,4 +46,3 @@ export async function rawSession(port: number, token?: string): Promise<net.Sock
   });
   return socket;
 }
-

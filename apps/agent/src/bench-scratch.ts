@@ -1,0 +1,25 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Harness } from './engines/postgres/testing/harness.js';
+import type { Recorder } from './recorder/recorder.js';
+import { Spool } from './recorder/spool.js';
+
+const mode = process.argv[2] ?? 'spool';
+const dir = mkdtempSync(join(tmpdir(), 'bench-spool-'));
+const spool = await Spool.open({ dir, maxBytes: 1024 ** 3, failureMode: 'refuse', log: pino({ level: 'warn' }) });
+const noop: Recorder = { accepting: () => true, sessionStart() {}, statement() {}, sessionEnd() {} };
+const h = await Harness.start({ recorder: mode === 'spool' ? spool : noop });
+const upstream = h.target.replace(/^postgresql:\/\/[^@]+@/, 'postgresql://postgres@');
+execFileSync('/usr/lib/postgresql/15/bin/pgbench', ['-i', '-s', '1', '-q', upstream], { stdio: 'ignore' });
+execFileSync('psql', [upstream, '-qc', `grant select on all tables in schema public to ${h.role}`], { stdio: 'ignore' });
+const token = await h.token('carol', { expiresIn: 600 });
+const out = execFileSync('/usr/lib/postgresql/15/bin/pgbench', ['-S', '-c', '8', '-j', '2', '-T', '8', '-n', '-h', '127.0.0.1', '-p', String(h.port), '-U', 'carol', 'sales'], { env: { ...process.env, PGPASSWORD: token } }).toString();
+console.log(mode, out.split('\n').filter((l) => /tps|latency|failed/.test(l)).join(' | '));
+await spool.flush();
+console.log('spool', spool.stats());
+await h.close();
+await spool.close();
+rmSync(dir, { recursive: true, force: true });

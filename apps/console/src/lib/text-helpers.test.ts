@@ -1,0 +1,65 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { bucketByTime } from './buckets.js';
+import { problemsByField } from './issues.js';
+import { lineDiff } from './line-diff.js';
+import { parsePolicyText } from './policy-text.js';
+import { agentEnvSnippet, shellQuote } from './snippets.js';
+
+describe('policy editor text', () => {
+  it('says on which line and column the JSON breaks', () => {
+    const parsed = parsePolicyText('{\n  "rules": [\n    { "id": "a", }\n  ]\n}');
+    assert.equal(parsed.ok, false);
+    assert.match(!parsed.ok ? parsed.error : '', /line 3, column \d+/);
+  });
+
+  it('accepts an object and refuses other JSON values', () => {
+    assert.deepEqual(parsePolicyText('{"rules":[]}'), { ok: true, value: { rules: [] } });
+    assert.equal(parsePolicyText('[1]').ok, false);
+  });
+});
+
+describe('line diff', () => {
+  it('marks removed and added lines around the common ones', () => {
+    assert.deepEqual(lineDiff('a\nb\nc', 'a\nx\nc'), [
+      { type: 'same', text: 'a' },
+      { type: 'removed', text: 'b' },
+      { type: 'added', text: 'x' },
+      { type: 'same', text: 'c' },
+    ]);
+    assert.deepEqual(lineDiff('same', 'same'), [{ type: 'same', text: 'same' }]);
+  });
+});
+
+describe('field problems', () => {
+  it('groups issues by their first path segment, from the API or from zod', () => {
+    assert.deepEqual(
+      problemsByField([
+        { path: 'target', message: 'must be a URL' },
+        { path: ['networkLabels', 0], message: 'bad' },
+        { path: '', message: 'general' },
+      ]),
+      { target: ['must be a URL'], networkLabels: ['bad'], form: ['general'] },
+    );
+  });
+});
+
+describe('time buckets', () => {
+  it('counts items into their bucket and ignores items outside the window', () => {
+    const items = ['2026-11-25T10:00:00Z', '2026-11-25T10:00:59Z', '2026-11-25T10:01:30Z', '2026-11-25T09:59:59Z'];
+    const from = Date.parse('2026-11-25T10:00:00Z');
+    const buckets = bucketByTime(items, (t) => t, () => 1, from, from + 120_000, 2);
+    assert.deepEqual(buckets.map((b) => b.value), [2, 1]);
+  });
+});
+
+describe('agent snippets', () => {
+  it('quotes values for the shell', () => {
+    assert.equal(shellQuote('plain-value_1'), 'plain-value_1');
+    assert.equal(shellQuote("it's"), `'it'\\''s'`);
+    assert.equal(
+      agentEnvSnippet({ name: 'a', token: 'pca_x$y', labels: ['eu', 'prod'], controlPlaneGrpc: 'cp:8090' }),
+      "PORTCULLIS_CONTROL_PLANE=cp:8090\nPORTCULLIS_AGENT_TOKEN='pca_x$y'\nPORTCULLIS_LABELS=eu,prod",
+    );
+  });
+});

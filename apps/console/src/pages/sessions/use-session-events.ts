@@ -1,0 +1,58 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { EventView } from '@portcullis/api';
+import { useApi } from '../../app-context.js';
+
+const PAGE_SIZE = 500;
+
+/**
+ * The events of one session, loaded page by page on demand (a 10k-event session is 20 requests,
+ * made only as the user scrolls or plays that far). While the session is live, new events are
+ * polled after the last one. Mount with `key={sessionId}` so a new session starts fresh.
+ */
+export function useSessionEvents(sessionId: string, live: boolean) {
+  const api = useApi();
+  const [events, setEvents] = useState<EventView[]>([]);
+  const [exhausted, setExhausted] = useState(false);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const after = useRef<number | undefined>(undefined);
+  const busy = useRef(false);
+  const mounted = useRef(true);
+
+  const loadMore = useCallback(async () => {
+    if (busy.current) return;
+    busy.current = true;
+    setLoading(true);
+    try {
+      const page = await api.sessions.events(sessionId, after.current, PAGE_SIZE);
+      if (!mounted.current) return;
+      const last = page.items.at(-1);
+      if (last) after.current = last.seq;
+      if (page.nextCursor !== null) after.current = Number(page.nextCursor);
+      if (page.items.length > 0) setEvents((prev) => prev.concat(page.items));
+      setExhausted(page.nextCursor === null);
+      setError(null);
+    } catch (e) {
+      if (mounted.current) setError(e);
+    } finally {
+      busy.current = false;
+      if (mounted.current) setLoading(false);
+    }
+  }, [api, sessionId]);
+
+  useEffect(() => {
+    mounted.current = true;
+    void loadMore();
+    return () => {
+      mounted.current = false;
+    };
+  }, [loadMore]);
+
+  useEffect(() => {
+    if (!live || !exhausted) return;
+    const timer = setInterval(() => void loadMore(), 2_000);
+    return () => clearInterval(timer);
+  }, [live, exhausted, loadMore]);
+
+  return { events, hasMore: !exhausted, loading, error, loadMore };
+}
