@@ -41,7 +41,11 @@ describe('AgentService', () => {
 
   before(async () => {
     db = await createDatabase('cp_gateway');
-    cp = await startControlPlane({ idp: noIdp as never, databaseUrl: db.url, env: { PORTCULLIS_SECRET_KEY: secretKey } });
+    cp = await startControlPlane({
+      idp: noIdp as never,
+      databaseUrl: db.url,
+      env: { PORTCULLIS_SECRET_KEY: secretKey },
+    });
     sql = await pgClient(db.url);
     bus = configChanges(db.url, redisUrl);
   });
@@ -84,7 +88,13 @@ describe('AgentService', () => {
     const box = new SecretBox(new AppConfig({ PORTCULLIS_SECRET_KEY: secretKey }));
     const ids = await bus.changes.apply(async (tx) => {
       const pgA = await tx.connection.create({
-        data: { name: 'orders-a', kind: 'postgres', target: 'postgresql://db-a:5432/orders', networkLabels: ['net-a'], secretRef: 'env:ORDERS_PW' },
+        data: {
+          name: 'orders-a',
+          kind: 'postgres',
+          target: 'postgresql://db-a:5432/orders',
+          networkLabels: ['net-a'],
+          secretRef: 'env:ORDERS_PW',
+        },
       });
       const shared = await tx.connection.create({
         data: {
@@ -97,14 +107,23 @@ describe('AgentService', () => {
         },
       });
       const onlyB = await tx.connection.create({
-        data: { name: 'billing-b', kind: 'postgres', target: 'postgresql://db-b:5432/billing', networkLabels: ['net-b'] },
+        data: {
+          name: 'billing-b',
+          kind: 'postgres',
+          target: 'postgresql://db-b:5432/billing',
+          networkLabels: ['net-b'],
+        },
       });
       const expiresAt = new Date(Date.now() + 3_600_000);
       const g1 = await tx.grant.create({ data: { connectionId: pgA.id, group: 'analysts' } });
       const g2 = await tx.grant.create({ data: { connectionId: shared.id, subject: 'sub-carol', expiresAt } });
-      await tx.grant.create({ data: { connectionId: pgA.id, group: 'expired', expiresAt: new Date(Date.now() - 1000) } });
+      await tx.grant.create({
+        data: { connectionId: pgA.id, group: 'expired', expiresAt: new Date(Date.now() - 1000) },
+      });
       await tx.grant.create({ data: { connectionId: onlyB.id, group: 'billing' } });
-      await tx.identity.create({ data: { subject: 'sub-dave', username: 'dave', disabledAt: new Date(), disableReason: 'left the company' } });
+      await tx.identity.create({
+        data: { subject: 'sub-dave', username: 'dave', disabledAt: new Date(), disableReason: 'left the company' },
+      });
       await tx.identity.create({ data: { subject: 'sub-erin', username: 'erin' } });
       return { pgA: pgA.id, shared: shared.id, g1: g1.id, g2: g2.id, expiresAt };
     });
@@ -115,11 +134,20 @@ describe('AgentService', () => {
     a.hello();
     const welcome = await a.next('welcome');
     assert.equal(welcome.index, 0, 'Welcome comes first');
-    assert.deepEqual(welcome.value, { agentId: agent.id, agentName: 'agent-net-a', heartbeatIntervalMs: 500, nextRecordingSeq: 1 });
+    assert.deepEqual(welcome.value, {
+      agentId: agent.id,
+      agentName: 'agent-net-a',
+      heartbeatIntervalMs: 500,
+      nextRecordingSeq: 1,
+    });
     const { value: snap } = await a.next('config');
 
     assert.equal(snap.version, version);
-    assert.deepEqual(snap.connections.map((c) => c.name), ['llm-shared', 'orders-a'], 'only connections labelled net-a');
+    assert.deepEqual(
+      snap.connections.map((c) => c.name),
+      ['llm-shared', 'orders-a'],
+      'only connections labelled net-a',
+    );
     const byName = new Map(snap.connections.map((c) => [c.name, c]));
     assert.deepEqual(byName.get('orders-a')?.credential, { source: { $case: 'secretRef', value: 'env:ORDERS_PW' } });
     assert.deepEqual(byName.get('llm-shared')?.credential, { source: { $case: 'value', value: 'sk-shared-value' } });
@@ -159,7 +187,9 @@ describe('AgentService', () => {
     for (let i = 0; i < 5; i++) {
       const started = performance.now();
       await bus.changes.apply((tx) =>
-        tx.connection.create({ data: { name: `pushed-${i}`, kind: 'postgres', target: 'postgresql://h/d', networkLabels: ['net-push'] } }),
+        tx.connection.create({
+          data: { name: `pushed-${i}`, kind: 'postgres', target: 'postgresql://h/d', networkLabels: ['net-push'] },
+        }),
       );
       const pushed = await a.next('config', { from: first.index + 1 + i, timeoutMs: 1000 });
       latencies.push(performance.now() - started);
@@ -177,7 +207,9 @@ describe('AgentService', () => {
     a.hello(version);
     await a.next('welcome');
     await assert.rejects(a.next('config', { timeoutMs: 700 }), /no config/);
-    await bus.changes.apply((tx) => tx.identity.create({ data: { subject: `sub-${randomUUID()}`, disabledAt: new Date() } }));
+    await bus.changes.apply((tx) =>
+      tx.identity.create({ data: { subject: `sub-${randomUUID()}`, disabledAt: new Date() } }),
+    );
     const pushed = await a.next('config', { timeoutMs: 1000 });
     assert.equal(pushed.value.version, version + 1);
   });
@@ -188,9 +220,12 @@ describe('AgentService', () => {
     a.hello();
     const { value: snap } = await a.next('config');
     a.send({ $case: 'configRejected', value: { version: snap.version, error: 'unknown kind' } });
-    await eventually(async () => (await sql.query('SELECT config_error FROM agents WHERE id = $1', [agent.id])).rows[0].config_error, {
-      what: 'config error stored',
-    });
+    await eventually(
+      async () => (await sql.query('SELECT config_error FROM agents WHERE id = $1', [agent.id])).rows[0].config_error,
+      {
+        what: 'config error stored',
+      },
+    );
     a.send({ $case: 'configAck', value: { version: snap.version } });
     a.send({ $case: 'heartbeat', value: { liveSessions: 3, counters: {} } });
     await eventually(
@@ -201,9 +236,12 @@ describe('AgentService', () => {
       { what: 'ack and heartbeat stored' },
     );
     a.close();
-    await eventually(async () => (await sql.query('SELECT online FROM agents WHERE id = $1', [agent.id])).rows[0].online === false, {
-      what: 'offline after the stream ended',
-    });
+    await eventually(
+      async () => (await sql.query('SELECT online FROM agents WHERE id = $1', [agent.id])).rows[0].online === false,
+      {
+        what: 'offline after the stream ended',
+      },
+    );
   });
 
   test('a new stream of the same agent replaces the old one and keeps it online', async () => {
@@ -227,10 +265,13 @@ describe('AgentService', () => {
     a.hello();
     await a.next('config');
     // The stream stays open but no heartbeat comes: offline after AGENT_OFFLINE_AFTER_MS (2 s).
-    await eventually(async () => (await sql.query('SELECT online FROM agents WHERE id = $1', [agent.id])).rows[0].online === false, {
-      timeoutMs: 5000,
-      what: 'silent agent offline',
-    });
+    await eventually(
+      async () => (await sql.query('SELECT online FROM agents WHERE id = $1', [agent.id])).rows[0].online === false,
+      {
+        timeoutMs: 5000,
+        what: 'silent agent offline',
+      },
+    );
   });
 
   test('revoking an agent closes its stream with UNAUTHENTICATED', async () => {
@@ -284,11 +325,29 @@ describe('AgentService transport', () => {
     let cp: ControlPlane | undefined;
     let a: FakeAgent | undefined;
     try {
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-      ], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1,DNS:localhost',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       cp = await startControlPlane({
         idp: noIdp as never,
         databaseUrl: db.url,

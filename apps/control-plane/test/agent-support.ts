@@ -1,7 +1,13 @@
 // Helpers for the AgentService tests: agents registered in the store, a gRPC client that behaves
 // like an agent, and ConfigChangesService run as one more replica would run it.
 import { randomUUID } from 'node:crypto';
-import { credentials, Metadata, type ChannelCredentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  Metadata,
+  type ChannelCredentials,
+  type ClientDuplexStream,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { AgentServiceClient, type AgentMessage, type ControlMessage } from '@portcullis/proto';
 import pg from 'pg';
 import { hashAgentToken, newAgentToken } from '../dist/agents/agent-token.js';
@@ -17,7 +23,11 @@ export { eventually } from '../../../e2e/lib/process.js';
 export const noIdp = { url: 'http://127.0.0.1:9/idp' } as const;
 
 /** Registers an agent straight in the store, the way the REST registration leaves it. */
-export async function insertAgent(db: pg.Client, name: string, labels: string[]): Promise<{ id: string; token: string }> {
+export async function insertAgent(
+  db: pg.Client,
+  name: string,
+  labels: string[],
+): Promise<{ id: string; token: string }> {
   const id = randomUUID();
   const token = newAgentToken(id);
   await db.query('INSERT INTO agents (id, name, token_hash, labels, updated_at) VALUES ($1, $2, $3, $4, now())', [
@@ -33,7 +43,10 @@ export async function insertAgent(db: pg.Client, name: string, labels: string[])
  * ConfigChangesService exactly as a replica runs it, in the test process: a change committed here
  * is announced on Redis like one made through the REST API of any replica.
  */
-export function configChanges(databaseUrl: string, redis: string): { changes: ConfigChangesService; close(): Promise<void> } {
+export function configChanges(
+  databaseUrl: string,
+  redis: string,
+): { changes: ConfigChangesService; close(): Promise<void> } {
   const config = new AppConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redis });
   const prisma = new PrismaService(config);
   const bus = new ChangeBus(config);
@@ -92,13 +105,17 @@ export class FakeAgent {
   }
 
   /** The first message of this kind at or after position `from` of `received`, waiting for it. */
-  async next<C extends Case>(kind: C, { from = 0, timeoutMs = 15_000 } = {}): Promise<{ value: ValueOf<C>; index: number }> {
+  async next<C extends Case>(
+    kind: C,
+    { from = 0, timeoutMs = 15_000 } = {},
+  ): Promise<{ value: ValueOf<C>; index: number }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.received.findIndex((m, i) => i >= from && m.body?.$case === kind);
       if (index >= 0) return { value: this.received[index]!.body!.value as ValueOf<C>, index };
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${kind} within ${timeoutMs} ms; got ${this.received.map((m) => m.body?.$case).join(', ')}`);
+      if (left <= 0)
+        throw new Error(`no ${kind} within ${timeoutMs} ms; got ${this.received.map((m) => m.body?.$case).join(', ')}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {

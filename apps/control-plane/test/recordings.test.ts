@@ -6,7 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import type { RecordingBatch, RecordingEvent } from '@portcullis/proto';
 import type pg from 'pg';
-import { createDatabase, FakeAgent, insertAgent, noIdp, pgClient, startControlPlane, type ControlPlane } from './agent-support.js';
+import {
+  createDatabase,
+  FakeAgent,
+  insertAgent,
+  noIdp,
+  pgClient,
+  startControlPlane,
+  type ControlPlane,
+} from './agent-support.js';
 
 function sessionStart(seq: number, sessionId: string): RecordingEvent {
   return {
@@ -121,7 +129,10 @@ describe('recording ingestion', () => {
     const again = await a.next('recordingAck', { from: ack.index + 1 });
     assert.equal(again.value.upToSeq, 4);
 
-    assert.equal(Number((await sql.query('SELECT count(*) FROM events WHERE agent_id = $1', [agent.id])).rows[0].count), 4);
+    assert.equal(
+      Number((await sql.query('SELECT count(*) FROM events WHERE agent_id = $1', [agent.id])).rows[0].count),
+      4,
+    );
     const session = (await sql.query('SELECT * FROM sessions WHERE id = $1', [sid])).rows[0];
     assert.equal(session.statement_count, 2, 'statements counted once');
     assert.equal(session.subject, 'sub-carol');
@@ -129,11 +140,20 @@ describe('recording ingestion', () => {
     assert.equal(session.outcome, 'closed');
     assert.equal(Number(session.bytes_to_client), 56789);
     assert.ok(session.ended_at > session.started_at);
-    assert.equal(Number((await sql.query('SELECT next_recording_seq FROM agents WHERE id = $1', [agent.id])).rows[0].next_recording_seq), 5);
+    assert.equal(
+      Number(
+        (await sql.query('SELECT next_recording_seq FROM agents WHERE id = $1', [agent.id])).rows[0].next_recording_seq,
+      ),
+      5,
+    );
 
     a.close();
     const b2 = open(agent.token);
-    assert.equal((await b2.next('welcome')).value.nextRecordingSeq, 5, 'Welcome tells a reconnecting agent where to resume');
+    assert.equal(
+      (await b2.next('welcome')).value.nextRecordingSeq,
+      5,
+      'Welcome tells a reconnecting agent where to resume',
+    );
   });
 
   test('refuses a malformed batch and stores nothing of it', async () => {
@@ -141,11 +161,17 @@ describe('recording ingestion', () => {
     const a = open(agent.token);
     await a.next('welcome');
     const sid = randomUUID();
-    a.send({ $case: 'recordingBatch', value: { firstSeq: 1, lastSeq: 2, events: [statement(2, sid, 1), statement(1, sid, 2)] } });
+    a.send({
+      $case: 'recordingBatch',
+      value: { firstSeq: 1, lastSeq: 2, events: [statement(2, sid, 1), statement(1, sid, 2)] },
+    });
     const end = await a.ended;
     assert.equal(end.code, status.INVALID_ARGUMENT);
     assert.match(end.details, /out of order/);
-    assert.equal(Number((await sql.query('SELECT count(*) FROM events WHERE agent_id = $1', [agent.id])).rows[0].count), 0);
+    assert.equal(
+      Number((await sql.query('SELECT count(*) FROM events WHERE agent_id = $1', [agent.id])).rows[0].count),
+      0,
+    );
   });
 
   test('after kill -9 mid-stream, acked events are stored and resent ones are stored once', async () => {
@@ -163,7 +189,7 @@ describe('recording ingestion', () => {
     let acked = 0;
     for (const b of batches) a.send({ $case: 'recordingBatch', value: b });
     // Some batches are committed and acked, some committed without ack, some never arrive.
-    for (let from = 0; ; ) {
+    for (let from = 0; ;) {
       const ack = await a.next('recordingAck', { from });
       if (ack.value.upToSeq >= total / 3) break;
       from = ack.index + 1;
@@ -174,8 +200,12 @@ describe('recording ingestion', () => {
     await a.ended;
 
     await cp.restart();
-    const stored = (await sql.query('SELECT seq FROM events WHERE agent_id = $1 ORDER BY seq', [agent.id])).rows.map((r) => Number(r.seq));
-    console.log(`kill -9 with ${acked} of ${total} acked: ${stored.length} stored (${stored.length - acked} committed but never acked)`);
+    const stored = (await sql.query('SELECT seq FROM events WHERE agent_id = $1 ORDER BY seq', [agent.id])).rows.map(
+      (r) => Number(r.seq),
+    );
+    console.log(
+      `kill -9 with ${acked} of ${total} acked: ${stored.length} stored (${stored.length - acked} committed but never acked)`,
+    );
     for (let seq = 1; seq <= acked; seq++) assert.ok(stored.includes(seq), `acked event ${seq} survived the crash`);
 
     // The agent resends from its spool everything past the last ack it processed. Acks still in
@@ -185,14 +215,20 @@ describe('recording ingestion', () => {
     assert.ok(resume > acked, 'the control plane knows every acked event is stored');
     const unacked = batches.filter((x) => x.lastSeq > acked / 2);
     for (const x of unacked) b.send({ $case: 'recordingBatch', value: x });
-    for (let from = 0; ; ) {
+    for (let from = 0; ;) {
       const ack = await b.next('recordingAck', { from });
       if (ack.value.upToSeq === total) break;
       from = ack.index + 1;
     }
 
-    const after = (await sql.query('SELECT seq FROM events WHERE agent_id = $1 ORDER BY seq', [agent.id])).rows.map((r) => Number(r.seq));
-    assert.deepEqual(after, Array.from({ length: total }, (_, i) => i + 1), 'every event exactly once');
+    const after = (await sql.query('SELECT seq FROM events WHERE agent_id = $1 ORDER BY seq', [agent.id])).rows.map(
+      (r) => Number(r.seq),
+    );
+    assert.deepEqual(
+      after,
+      Array.from({ length: total }, (_, i) => i + 1),
+      'every event exactly once',
+    );
     const session = (await sql.query('SELECT statement_count FROM sessions WHERE id = $1', [sid])).rows[0];
     assert.equal(session.statement_count, total - 1, 'each statement counted exactly once');
   });

@@ -5,7 +5,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import type pg from 'pg';
-import { createDatabase, eventually, FakeAgent, insertAgent, pgClient, startControlPlane, type ControlPlane } from './agent-support.js';
+import {
+  createDatabase,
+  eventually,
+  FakeAgent,
+  insertAgent,
+  pgClient,
+  startControlPlane,
+  type ControlPlane,
+} from './agent-support.js';
 import { api, startIssuer, type TestIssuer } from './support.js';
 
 describe('control-plane replicas', () => {
@@ -71,8 +79,14 @@ describe('control-plane replicas', () => {
       timings.push(`${(performance.now() - started).toFixed(0)} ms (${pushed.toFixed(0)} after the 201)`);
       // The REST call itself (token check, audit, commit) is not the gateway's; what follows is.
       assert.ok(pushed < 1000, `${name} reached the agents ${pushed.toFixed(0)} ms after the 201`);
-      assert.ok(pushedA.value.connections.some((c) => c.name === name), 'agent on A got it');
-      assert.ok(pushedB.value.connections.some((c) => c.name === name), 'agent on B got it');
+      assert.ok(
+        pushedA.value.connections.some((c) => c.name === name),
+        'agent on A got it',
+      );
+      assert.ok(
+        pushedB.value.connections.some((c) => c.name === name),
+        'agent on B got it',
+      );
       assert.deepEqual(pushedO.value.connections, [], 'network labels decide who receives a connection');
       assert.equal(pushedA.value.version, pushedB.value.version);
       from = { a: pushedA.index + 1, b: pushedB.index + 1, o: pushedO.index + 1 };
@@ -93,8 +107,11 @@ describe('control-plane replicas', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal((await sql.query('SELECT online FROM agents WHERE id = $1', [agent.id])).rows[0].online, true);
     second.close();
-    await eventually(async () => (await sql.query('SELECT online FROM agents WHERE id = $1', [agent.id])).rows[0].online === false, {
-      what: 'offline once its only stream ended',
-    });
+    await eventually(
+      async () => (await sql.query('SELECT online FROM agents WHERE id = $1', [agent.id])).rows[0].online === false,
+      {
+        what: 'offline once its only stream ended',
+      },
+    );
   });
 });

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { RecordingEvent } from '@portcullis/proto';
 import type pg from 'pg';
-import { createDatabase, FakeAgent, insertAgent, pgClient, startControlPlane, type ControlPlane } from './agent-support.js';
+import {
+  createDatabase,
+  FakeAgent,
+  insertAgent,
+  pgClient,
+  startControlPlane,
+  type ControlPlane,
+} from './agent-support.js';
 import { api, startIssuer, type TestIssuer } from './support.js';
 
 interface Recorded {
@@ -27,7 +34,16 @@ function sessionEvents(s: Recorded, seq: number): RecordingEvent[] {
       sessionId: s.id,
       body: {
         $case: 'sessionStart',
-        value: { subject: s.subject, username: s.username, groups: ['g'], connection: s.connection, protocol: 'postgres', clientAddress: '', applicationName: '', traceId: '' },
+        value: {
+          subject: s.subject,
+          username: s.username,
+          groups: ['g'],
+          connection: s.connection,
+          protocol: 'postgres',
+          clientAddress: '',
+          applicationName: '',
+          traceId: '',
+        },
       },
     },
   ];
@@ -59,7 +75,10 @@ function sessionEvents(s: Recorded, seq: number): RecordingEvent[] {
     seq: seq++,
     time: at(1000),
     sessionId: s.id,
-    body: { $case: 'sessionEnd', value: { outcome: s.outcome, error: '', bytesFromClient: 10, bytesToClient: 2 ** 40 } },
+    body: {
+      $case: 'sessionEnd',
+      value: { outcome: s.outcome, error: '', bytesFromClient: 10, bytesToClient: 2 ** 40 },
+    },
   });
   return events;
 }
@@ -92,7 +111,15 @@ describe('sessions API', () => {
       ['sub-erin', 'erin', 'demo-vectors', 'closed'],
     ];
     plan.forEach(([subject, username, connection, outcome], i) =>
-      sessions.push({ id: randomUUID(), subject, username, connection, outcome, startedAt: new Date(base + i * 60_000), statements: i + 1 }),
+      sessions.push({
+        id: randomUUID(),
+        subject,
+        username,
+        connection,
+        outcome,
+        startedAt: new Date(base + i * 60_000),
+        statements: i + 1,
+      }),
     );
     const stream = new FakeAgent(cp.grpcAddress, agent.token);
     stream.hello();
@@ -126,7 +153,10 @@ describe('sessions API', () => {
   test('lists sessions newest first, with their recorded facts', async () => {
     const res = await get('/sessions');
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(res.body.items.map((s: { id: string }) => s.id), sessions.map((s) => s.id).reverse());
+    assert.deepEqual(
+      res.body.items.map((s: { id: string }) => s.id),
+      sessions.map((s) => s.id).reverse(),
+    );
     assert.equal(res.body.nextCursor, null);
     const newest = res.body.items[0];
     assert.deepEqual(newest, {
@@ -219,7 +249,10 @@ describe('sessions API', () => {
     const types = all.body.items.map((e: { type: string }) => e.type);
     assert.deepEqual(types, ['session_start', ...Array(5).fill('statement'), 'session_end']);
     const seqs = all.body.items.map((e: { seq: number }) => e.seq);
-    assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y));
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+    );
     const third = all.body.items[2];
     assert.equal(third.text, 'SELECT 2');
     assert.equal(third.statementIndex, 2);
@@ -228,11 +261,20 @@ describe('sessions API', () => {
     assert.deepEqual(third.data.statement.result, { rows: [{ n: 2 }] });
 
     const page1 = await get(`/sessions/${s.id}/events?limit=3`);
-    assert.deepEqual(page1.body.items.map((e: { seq: number }) => e.seq), seqs.slice(0, 3));
+    assert.deepEqual(
+      page1.body.items.map((e: { seq: number }) => e.seq),
+      seqs.slice(0, 3),
+    );
     const page2 = await get(`/sessions/${s.id}/events?limit=3&after=${page1.body.nextCursor}`);
-    assert.deepEqual(page2.body.items.map((e: { seq: number }) => e.seq), seqs.slice(3, 6));
+    assert.deepEqual(
+      page2.body.items.map((e: { seq: number }) => e.seq),
+      seqs.slice(3, 6),
+    );
     const page3 = await get(`/sessions/${s.id}/events?limit=3&after=${page2.body.nextCursor}`);
-    assert.deepEqual(page3.body.items.map((e: { seq: number }) => e.seq), seqs.slice(6));
+    assert.deepEqual(
+      page3.body.items.map((e: { seq: number }) => e.seq),
+      seqs.slice(6),
+    );
     assert.equal(page3.body.nextCursor, null);
     assert.equal((await get(`/sessions/${randomUUID()}/events`)).status, 404);
   });

@@ -23,6 +23,8 @@ export const GrantView = z.object({
   subject: z.string().nullable(),
   reason: z.string().nullable(),
   expiresAt: z.string().nullable(),
+  /** The expiry has passed: the grant no longer lets anyone in. */
+  expired: z.boolean(),
   createdBy: z.string().nullable(),
   createdAt: z.string(),
 });
@@ -31,6 +33,10 @@ export type GrantView = z.infer<typeof GrantView>;
 export const GrantQuery = z.strictObject({
   /** Connection name or id. */
   connection: z.string().min(1).optional(),
+  subject: z.string().min(1).max(200).optional(),
+  group: z.string().min(1).max(200).optional(),
+  /** true: only expired grants; false: only grants in force. Both when absent. */
+  expired: z.stringbool().optional(),
 });
 export type GrantQuery = z.infer<typeof GrantQuery>;
 

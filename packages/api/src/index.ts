@@ -4,3 +4,5 @@ export * from './connections.js';
 export * from './grants.js';
 export * from './sessions.js';
 export * from './audit.js';
+export * from './identities.js';
+export * from './me.js';

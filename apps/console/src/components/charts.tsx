@@ -37,7 +37,7 @@ export function BarChart({
         );
       })}
       {bars.some((b) => b.value > 0) && (
-        <text x={width - 2} y={12} className="chart-axis" textAnchor="end">
+        <text x={2} y={12} className="chart-axis">
           max {max}
         </text>
       )}

@@ -37,10 +37,14 @@ export class AgentGatewayServer implements OnApplicationBootstrap, OnModuleDestr
     const host = this.config.grpcHost;
     const address = host.includes(':') ? `[${host}]` : host;
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${address}:${this.config.grpcPort}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
+      server.bindAsync(`${address}:${this.config.grpcPort}`, credentials, (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      ),
     );
     this.server = server;
-    this.log.log(`agent gateway listening on ${address}:${port}${this.config.grpcTls ? '' : ' (plaintext, GRPC_INSECURE=true)'}`);
+    this.log.log(
+      `agent gateway listening on ${address}:${port}${this.config.grpcTls ? '' : ' (plaintext, GRPC_INSECURE=true)'}`,
+    );
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -38,7 +38,8 @@ export class AgentStreams {
     await this.bus.onConfigChanged((version) => this.pushAll(Number(version)));
     await this.bus.onAgentConnected((agentId, connectedAt) => {
       const stream = this.streams.get(agentId);
-      if (stream && stream.connectedAt < connectedAt) stream.close(status.CANCELLED, 'replaced by a newer stream of this agent');
+      if (stream && stream.connectedAt < connectedAt)
+        stream.close(status.CANCELLED, 'replaced by a newer stream of this agent');
     });
     const every = Math.min(this.config.heartbeatIntervalMs, this.config.agentOfflineAfterMs / 2);
     this.timer = setInterval(() => void this.reconcile(), every);
@@ -91,7 +92,8 @@ export class AgentStreams {
       stream.enqueue(() =>
         this.handle(stream, message).catch((err: unknown) => {
           const { code, details } = asStatus(err);
-          if (code === status.INTERNAL) this.log.error(`agent ${stream.agent.name}: ${(err as Error).stack ?? details}`);
+          if (code === status.INTERNAL)
+            this.log.error(`agent ${stream.agent.name}: ${(err as Error).stack ?? details}`);
           else this.log.warn(`agent ${stream.agent.name}: ${details}`);
           stream.close(code, details);
         }),
@@ -177,7 +179,9 @@ export class AgentStreams {
       if (err instanceof StreamError) throw err;
       // Acking a later batch would claim this one stored too: end the stream instead, and the
       // agent reconnects and resends from Welcome.nextRecordingSeq.
-      this.log.error(`agent ${stream.agent.name}: recording batch ${batch.firstSeq}..${batch.lastSeq} not stored: ${(err as Error).message}`);
+      this.log.error(
+        `agent ${stream.agent.name}: recording batch ${batch.firstSeq}..${batch.lastSeq} not stored: ${(err as Error).message}`,
+      );
       throw new StreamError(status.UNAVAILABLE, 'recording batch not stored; reconnect and resend');
     }
     stream.send({ body: { $case: 'recordingAck', value: { upToSeq: batch.lastSeq } } });
@@ -188,7 +192,12 @@ export class AgentStreams {
     stream.send({
       body: {
         $case: 'reviewDecision',
-        value: { reviewId: review.reviewId, outcome: 'rejected', steward: '', reason: 'reviews are not available on this control plane yet' },
+        value: {
+          reviewId: review.reviewId,
+          outcome: 'rejected',
+          steward: '',
+          reason: 'reviews are not available on this control plane yet',
+        },
       },
     });
   }

@@ -22,6 +22,10 @@ export class RecordingIngest {
     validate(batch);
     const rows = batch.events.map((e) => toEventRow(agentId, e));
     await this.prisma.$transaction(async (tx) => {
+      // First, so the agent's row lock serializes this agent's batches across every replica (an
+      // old and a new stream of a reconnecting agent may both be delivering).
+      await tx.$executeRaw`UPDATE agents SET next_recording_seq = GREATEST(next_recording_seq, ${BigInt(batch.lastSeq) + 1n})
+        WHERE id = ${agentId}::uuid`;
       const inserted = await tx.event.createManyAndReturn({ data: rows, skipDuplicates: true, select: { seq: true } });
       const isNew = new Set(inserted.map((r) => r.seq.toString()));
       const fresh = batch.events.filter((e) => isNew.has(String(e.seq)));
@@ -68,9 +72,6 @@ export class RecordingIngest {
           },
         });
       }
-
-      await tx.$executeRaw`UPDATE agents SET next_recording_seq = GREATEST(next_recording_seq, ${BigInt(batch.lastSeq) + 1n})
-        WHERE id = ${agentId}::uuid`;
     });
   }
 }
@@ -78,7 +79,10 @@ export class RecordingIngest {
 /** A malformed batch would fail the same way on every resend: refuse it with the reason. */
 function validate(batch: RecordingBatch): void {
   const refuse = (why: string): never => {
-    throw new StreamError(status.INVALID_ARGUMENT, `recording batch ${batch.firstSeq}..${batch.lastSeq} refused: ${why}`);
+    throw new StreamError(
+      status.INVALID_ARGUMENT,
+      `recording batch ${batch.firstSeq}..${batch.lastSeq} refused: ${why}`,
+    );
   };
   if (batch.firstSeq < 1 || batch.lastSeq < batch.firstSeq) refuse('needs 1 <= first_seq <= last_seq');
   let previous = batch.firstSeq - 1;

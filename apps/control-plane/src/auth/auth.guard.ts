@@ -2,12 +2,14 @@ import { ForbiddenException, Injectable, UnauthorizedException, type CanActivate
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { PUBLIC_KEY, ROLES_KEY, type AuthenticatedUser, type Role } from './decorators.js';
+import { DisabledIdentities } from './disabled-identities.js';
 import { IdentitySightings } from './identity-sightings.js';
 import { TokenVerifier } from './token-verifier.js';
 
 /**
  * Global: every route needs a valid bearer token unless marked @Public(); @Roles(...) then needs
- * one of the listed realm roles. Fails closed: no token, a bad token or a missing role is refused.
+ * one of the listed realm roles. Fails closed: no token, a bad token, a disabled identity or a
+ * missing role is refused.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -15,6 +17,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
     private readonly sightings: IdentitySightings,
+    private readonly disabled: DisabledIdentities,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -27,6 +30,7 @@ export class AuthGuard implements CanActivate {
     if (!match?.[1]) throw new UnauthorizedException('a bearer token is required');
     const user = await this.verifier.verify(match[1]);
     if (!user) throw new UnauthorizedException('the bearer token is not valid');
+    if (await this.disabled.isDisabled(user.subject)) throw new ForbiddenException('identity is disabled');
     req.user = user;
     this.sightings.seen(user);
 

@@ -9,6 +9,8 @@ export interface AuthenticatedUser {
   username: string | undefined;
   roles: string[];
   groups: string[];
+  /** When the access token expires (its `exp`). */
+  tokenExpiresAt: Date | undefined;
 }
 
 export const PUBLIC_KEY = 'portcullis:public';

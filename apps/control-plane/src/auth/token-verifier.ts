@@ -8,6 +8,7 @@ interface AccessTokenContent {
   preferred_username?: string;
   realm_access?: { roles?: unknown };
   groups?: unknown;
+  exp?: unknown;
 }
 
 /**
@@ -44,6 +45,7 @@ export class TokenVerifier {
         username: content.preferred_username,
         roles: strings(content.realm_access?.roles),
         groups: strings(content.groups),
+        tokenExpiresAt: typeof content.exp === 'number' ? new Date(content.exp * 1000) : undefined,
       };
     } catch {
       return undefined;

@@ -100,7 +100,9 @@ export class SnapshotBuilder {
     try {
       return { source: { $case: 'value', value: this.secrets.open(c.secretSealed) } };
     } catch (err) {
-      this.log.error(`connection ${c.name} left out of snapshots: its secret cannot be opened (${(err as Error).message})`);
+      this.log.error(
+        `connection ${c.name} left out of snapshots: its secret cannot be opened (${(err as Error).message})`,
+      );
       return null;
     }
   }

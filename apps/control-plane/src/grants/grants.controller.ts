@@ -26,7 +26,7 @@ export class GrantsController {
   @Roles('admin', 'auditor', 'steward')
   @ApiOkResponse({ type: GrantListDto })
   async list(@Query() query: GrantQueryDto): Promise<GrantList> {
-    return { items: await this.grants.list(query.connection) };
+    return { items: await this.grants.list(query) };
   }
 
   @Delete(':id')

@@ -8,5 +8,6 @@ import { GrantsService } from './grants.service.js';
   imports: [ConnectionsModule],
   controllers: [GrantsController],
   providers: [GrantsRepository, GrantsService],
+  exports: [GrantsRepository],
 })
 export class GrantsModule {}

@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import type { CreateGrant, GrantView } from '@portcullis/api';
+import type { CreateGrant, GrantQuery, GrantView } from '@portcullis/api';
 import { AuditService } from '../audit/audit.service.js';
 import { actorName, type AuthenticatedUser } from '../auth/decorators.js';
 import { isUuid } from '../common/prisma-errors.js';
@@ -17,9 +17,12 @@ export class GrantsService {
     private readonly audit: AuditService,
   ) {}
 
-  async list(connection?: string): Promise<GrantView[]> {
-    const connectionId = connection === undefined ? undefined : (await this.connectionNamed(connection, 'connection')).id;
-    return (await this.repository.list(connectionId)).map(view);
+  /** Expired grants are listed too, marked `expired`, unless the query asks for one kind only. */
+  async list(query: GrantQuery): Promise<GrantView[]> {
+    const connectionId = query.connection === undefined ? undefined : (await this.connectionNamed(query.connection, 'connection')).id;
+    const now = new Date();
+    const rows = await this.repository.list({ connectionId, subject: query.subject, group: query.group, expired: query.expired }, now);
+    return rows.map((row) => view(row, now));
   }
 
   async create(input: CreateGrant, user: AuthenticatedUser): Promise<GrantView> {
@@ -41,7 +44,7 @@ export class GrantsService {
       );
       return row;
     });
-    return view(row);
+    return view(row, new Date());
   }
 
   async revoke(id: string, user: AuthenticatedUser): Promise<void> {
@@ -64,7 +67,7 @@ export class GrantsService {
   }
 }
 
-function view(row: GrantRow): GrantView {
+function view(row: GrantRow, now: Date): GrantView {
   return {
     id: row.id,
     connectionId: row.connectionId,
@@ -73,6 +76,7 @@ function view(row: GrantRow): GrantView {
     subject: row.subject,
     reason: row.reason,
     expiresAt: row.expiresAt?.toISOString() ?? null,
+    expired: row.expiresAt !== null && row.expiresAt.getTime() <= now.getTime(),
     createdBy: row.createdBy,
     createdAt: row.createdAt.toISOString(),
   };

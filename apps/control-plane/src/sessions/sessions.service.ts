@@ -21,7 +21,9 @@ export class SessionsService {
     if (q.outcome) where.push({ outcome: q.outcome });
     if (q.cursor) {
       const after = decodeSessionCursor(q.cursor);
-      where.push({ OR: [{ startedAt: { lt: after.startedAt } }, { startedAt: after.startedAt, id: { lt: after.id } }] });
+      where.push({
+        OR: [{ startedAt: { lt: after.startedAt } }, { startedAt: after.startedAt, id: { lt: after.id } }],
+      });
     }
     const rows = await this.prisma.session.findMany({
       where: { AND: where },
@@ -51,7 +53,11 @@ export class SessionsService {
       : null;
     if (!session) throw new NotFoundException(`session ${id} not found`);
     const rows = await this.prisma.event.findMany({
-      where: { sessionId: id, agentId: session.agentId, ...(q.after === undefined ? {} : { seq: { gt: BigInt(q.after) } }) },
+      where: {
+        sessionId: id,
+        agentId: session.agentId,
+        ...(q.after === undefined ? {} : { seq: { gt: BigInt(q.after) } }),
+      },
       orderBy: { seq: 'asc' },
       take: q.limit + 1,
     });
@@ -111,7 +117,8 @@ function decodeSessionCursor(cursor: string): { startedAt: Date; id: string } {
   try {
     const [startedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
     const time = typeof startedAt === 'string' ? new Date(startedAt) : undefined;
-    if (time && !Number.isNaN(time.getTime()) && typeof id === 'string' && UUID.test(id)) return { startedAt: time, id };
+    if (time && !Number.isNaN(time.getTime()) && typeof id === 'string' && UUID.test(id))
+      return { startedAt: time, id };
   } catch {
     // falls through to the same answer as any other malformed cursor
   }

@@ -89,8 +89,30 @@ const parseFailed = (e: unknown): SqlAnalysis['parseError'] => {
   return { message: err.message ?? String(e), position: err.sqlDetails?.cursorPosition };
 };
 
+// Recent analyses by text: drivers and ORMs send the same parameterised statements again and
+// again, and parsing is the costly part (~100 µs). Only analyses that do not depend on the
+// session (no EXECUTE) are kept. Results are shared: treat them as read-only.
+const CACHE_SIZE = 2000;
+const CACHEABLE_LENGTH = 16_384;
+const cache = new Map<string, SqlAnalysis>();
+
 /** Facts about every statement in `sql`, from PostgreSQL's own parser. Needs `await init()` first. */
 export function analyzeSql(sql: string, options: AnalyzeOptions = {}): SqlAnalysis {
+  const hit = cache.get(sql);
+  if (hit) {
+    cache.delete(sql); // keep the most recently used at the end
+    cache.set(sql, hit);
+    return hit;
+  }
+  const analysis = analyzeUncached(sql, options);
+  if (sql.length <= CACHEABLE_LENGTH && !analysis.statements.some((s) => s.kind === 'EXECUTE')) {
+    cache.set(sql, analysis);
+    if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  }
+  return analysis;
+}
+
+function analyzeUncached(sql: string, options: AnalyzeOptions): SqlAnalysis {
   let tree: { stmts?: { stmt: Record<string, unknown>; stmt_location?: number; stmt_len?: number }[] };
   try {
     tree = parseSync(sql) as typeof tree;

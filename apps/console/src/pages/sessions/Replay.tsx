@@ -90,7 +90,7 @@ export function Replay({
     <div className="replay">
       <div className="replay-controls" role="toolbar" aria-label="Replay">
         <button type="button" className="button button-small" onClick={() => onStep(0)} disabled={current === 0} title="First event">
-          ⏮
+          First
         </button>
         <button type="button" className="button button-small" onClick={() => onStep(clampStep(current, -1, events.length))} disabled={current === 0} title="Step back (↑ or k)">
           ◀ Back

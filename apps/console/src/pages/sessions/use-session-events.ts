@@ -2,10 +2,11 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventView } from '@portcullis/api';
 import { useApi } from '../../app-context.js';
 
-const PAGE_SIZE = 500;
+/** The API's maximum: fewer round trips when jumping deep into a long session. */
+const PAGE_SIZE = 1000;
 
 /**
- * The events of one session, loaded page by page on demand (a 10k-event session is 20 requests,
+ * The events of one session, loaded page by page on demand (a 10k-event session is 10 requests,
  * made only as the user scrolls or plays that far). While the session is live, new events are
  * polled after the last one. Mount with `key={sessionId}` so a new session starts fresh.
  */
