@@ -31,6 +31,8 @@ export class AgentGatewayServer implements OnApplicationBootstrap, OnModuleDestr
       'grpc.keepalive_timeout_ms': 10_000,
       // Agents may ping this often to keep NAT and load-balancer state alive.
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+      // A recording batch is capped at 1 MB by the agent, but one event may exceed that alone.
+      'grpc.max_receive_message_length': 16 * 1024 * 1024,
     });
     const service: AgentServiceServer = { connect: (call) => this.streams.connect(call) };
     server.addService(AgentServiceService, service);

@@ -7,6 +7,8 @@ import { StreamError } from './stream-error.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+const INSERT_CHUNK = 1000;
+
 type EventType = 'session_start' | 'statement' | 'session_end';
 
 /**
@@ -26,8 +28,16 @@ export class RecordingIngest {
       // old and a new stream of a reconnecting agent may both be delivering).
       await tx.$executeRaw`UPDATE agents SET next_recording_seq = GREATEST(next_recording_seq, ${BigInt(batch.lastSeq) + 1n})
         WHERE id = ${agentId}::uuid`;
-      const inserted = await tx.event.createManyAndReturn({ data: rows, skipDuplicates: true, select: { seq: true } });
-      const isNew = new Set(inserted.map((r) => r.seq.toString()));
+      const isNew = new Set<string>();
+      // Chunks keep each INSERT far below PostgreSQL's 65535 bind parameters.
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const inserted = await tx.event.createManyAndReturn({
+          data: rows.slice(i, i + INSERT_CHUNK),
+          skipDuplicates: true,
+          select: { seq: true },
+        });
+        for (const r of inserted) isNew.add(r.seq.toString());
+      }
       const fresh = batch.events.filter((e) => isNew.has(String(e.seq)));
 
       const starts = fresh.flatMap((e) => (e.body?.$case === 'sessionStart' ? [{ e, start: e.body.value }] : []));
