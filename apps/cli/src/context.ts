@@ -22,6 +22,8 @@ export interface Context {
   json: boolean;
   credentials: Credentials;
   api: ControlPlane;
+  /** A token newly issued for this call (not the cached one), for handing to another program. */
+  freshToken: () => Promise<string>;
 }
 
 /** Flag, then environment, then `portcullis config set`, then the local development default. */
@@ -43,6 +45,7 @@ export async function contextOf(cmd: Command): Promise<Context> {
     json: Boolean(opts.json),
     credentials,
     api: new ControlPlane(controlPlane, () => accessToken(issuer, credentials)),
+    freshToken: () => accessToken(issuer, credentials, { fresh: true }),
   };
 }
 

@@ -52,14 +52,24 @@ export class ControlPlane {
   }
 }
 
-function apiError(res: Response, payload: unknown): CliError {
+/** A refusal from the control plane, with its HTTP status for callers that treat one specially. */
+export class ApiCallError extends CliError {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+function apiError(res: Response, payload: unknown): ApiCallError {
   const parsed = ApiError.safeParse(payload);
-  if (!parsed.success) return new CliError(`${res.status} ${res.statusText} from the control plane`);
+  if (!parsed.success) return new ApiCallError(`${res.status} ${res.statusText} from the control plane`, res.status);
   const { statusCode, error, message, issues } = parsed.data;
   const details = issues?.length
     ? ` (${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')})`
     : '';
-  return new CliError(`${statusCode} ${error}: ${message}${details}`);
+  return new ApiCallError(`${statusCode} ${error}: ${message}${details}`, res.status);
 }
 
 /** A path segment from user input: names and ids never reach the URL unescaped. */

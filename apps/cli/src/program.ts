@@ -2,15 +2,20 @@ import { Command, Option } from 'commander';
 import { registerAgentCommands } from './commands/agents.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerConnectionCommands } from './commands/connections.js';
+import { registerEnvCommands } from './commands/env.js';
 import { registerGrantCommands } from './commands/grants.js';
+import { registerIdentityCommands } from './commands/identities.js';
+import { registerLoginCommands } from './commands/login.js';
 import { registerTokenCommand } from './commands/token.js';
 import { DEFAULT_CONTROL_PLANE, DEFAULT_ISSUER } from './context.js';
 
 export function buildProgram(): Command {
   const program = new Command('portcullis')
-    .description('Manage Portcullis: agents, connections and grants')
+    .description('Reach data through Portcullis, and manage agents, connections, grants and identities')
     // Thrown instead of exiting, so that main decides the exit code (2 for usage errors).
     .exitOverride()
+    // `portcullis run <connection> -- <command>`: options after the connection belong to the command.
+    .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .addOption(
       new Option('--control-plane <url>', `control plane URL (default ${DEFAULT_CONTROL_PLANE})`).env('PORTCULLIS_URL'),
@@ -27,10 +32,13 @@ export function buildProgram(): Command {
     .option('--username <name>', 'user name, for a user token (password grant)')
     .option('--password <password>', 'password, for a user token (password grant)');
 
+  registerLoginCommands(program);
   registerTokenCommand(program);
+  registerEnvCommands(program);
   registerAgentCommands(program);
   registerConnectionCommands(program);
   registerGrantCommands(program);
+  registerIdentityCommands(program);
   registerConfigCommands(program);
   return program;
 }

@@ -16,8 +16,10 @@ export const DEV_CONFIG: ConsoleConfig = {
 /** Reads a config document, keeping only well-formed fields and falling back field by field. */
 export function parseConsoleConfig(value: unknown): ConsoleConfig {
   const given = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-  const issuer = typeof given.issuer === 'string' && isHttpUrl(given.issuer) ? given.issuer.replace(/\/+$/, '') : DEV_CONFIG.issuer;
-  const clientId = typeof given.clientId === 'string' && given.clientId.trim() !== '' ? given.clientId : DEV_CONFIG.clientId;
+  const issuer =
+    typeof given.issuer === 'string' && isHttpUrl(given.issuer) ? given.issuer.replace(/\/+$/, '') : DEV_CONFIG.issuer;
+  const clientId =
+    typeof given.clientId === 'string' && given.clientId.trim() !== '' ? given.clientId : DEV_CONFIG.clientId;
   return { issuer, clientId };
 }
 

@@ -9,6 +9,8 @@ import { ConfigStreamModule } from './config-stream/config-stream.module.js';
 import { ConnectionsModule } from './connections/connections.module.js';
 import { GrantsModule } from './grants/grants.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IdentitiesModule } from './identities/identities.module.js';
+import { MeModule } from './me/me.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 
 @Module({})
@@ -25,6 +27,8 @@ export class AppModule {
         AgentsModule,
         ConnectionsModule,
         GrantsModule,
+        IdentitiesModule,
+        MeModule,
         AgentGatewayModule,
         SessionsModule,
       ],

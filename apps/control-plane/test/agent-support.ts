@@ -126,6 +126,11 @@ export class FakeAgent {
     }
   }
 
+  /** Half-closes: the agent sends nothing more but still reads. */
+  end(): void {
+    this.call.end();
+  }
+
   close(): void {
     this.call.end();
     this.client.close();

@@ -156,6 +156,32 @@ describe('recording ingestion', () => {
     );
   });
 
+  test('stores a 2,500-event batch in one transaction', async () => {
+    const agent = await insertAgent(sql, 'rec-large', ['default']);
+    const a = open(agent.token);
+    await a.next('welcome');
+    const sid = randomUUID();
+    const events = [sessionStart(1, sid)];
+    for (let seq = 2; seq <= 2500; seq++) events.push(statement(seq, sid, seq - 1));
+    a.send({ $case: 'recordingBatch', value: batch(events) });
+    assert.equal((await a.next('recordingAck')).value.upToSeq, 2500);
+    const count = await sql.query('SELECT count(*) FROM events WHERE agent_id = $1', [agent.id]);
+    assert.equal(Number(count.rows[0].count), 2500);
+    const session = await sql.query('SELECT statement_count FROM sessions WHERE id = $1', [sid]);
+    assert.equal(session.rows[0].statement_count, 2499);
+  });
+
+  test('an agent that half-closes right after a batch still gets its ack', async () => {
+    const agent = await insertAgent(sql, 'rec-halfclose', ['default']);
+    const a = open(agent.token);
+    await a.next('welcome');
+    const sid = randomUUID();
+    a.send({ $case: 'recordingBatch', value: batch([sessionStart(1, sid), statement(2, sid, 1)]) });
+    a.end();
+    assert.equal((await a.next('recordingAck')).value.upToSeq, 2);
+    assert.equal((await a.ended).code, status.OK);
+  });
+
   test('refuses a malformed batch and stores nothing of it', async () => {
     const agent = await insertAgent(sql, 'rec-bad', ['default']);
     const a = open(agent.token);

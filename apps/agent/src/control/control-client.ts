@@ -6,7 +6,7 @@ import {
   makeGenericClientConstructor,
   type Client,
   status as grpcStatus,
-  connectivityState,
+  type ChannelCredentials,
   type ClientDuplexStream,
   type ServiceError,
 } from '@grpc/grpc-js';
@@ -59,10 +59,7 @@ export interface ControlClientOptions {
   engines: () => Engine[];
   log: Logger;
   metrics?: AgentMetrics;
-  /**
-   * Stream reconnect backoff, full jitter: first ceiling (200 ms) and cap (4 s, so that with the
-   * channel's own 1 s reconnect an agent is back within ~5 s of the control plane).
-   */
+  /** Reconnect backoff, full jitter: first ceiling (200 ms) and cap (4 s: back within ~5 s). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   /** Retry period after the control plane refused the token. */
@@ -85,7 +82,8 @@ export interface ControlStatus {
  * new token needs a restart (the token is read once; Kubernetes restarts pods on secret change).
  */
 export class ControlClient {
-  private readonly client: InstanceType<typeof AgentServiceClient>;
+  private readonly channelCredentials: ChannelCredentials;
+  private client: InstanceType<typeof AgentServiceClient> | undefined;
   private readonly backoff: Backoff;
   private stream: ControlStream | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -98,18 +96,9 @@ export class ControlClient {
   private configs: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ControlClientOptions) {
-    const channelCredentials = options.insecure
+    this.channelCredentials = options.insecure
       ? grpcCredentials.createInsecure()
       : grpcCredentials.createSsl(options.caFile ? readFileSync(options.caFile) : null);
-    this.client = new AgentServiceClient(options.address, channelCredentials, {
-      // grpc-js waits up to 2 minutes between connection attempts by default. A stream attempt
-      // only succeeds once the channel has reconnected, so the channel retries every second at
-      // most and the stream backoff below decides how often streams are opened.
-      'grpc.initial_reconnect_backoff_ms': 200,
-      'grpc.max_reconnect_backoff_ms': 1000,
-      'grpc.use_local_subchannel_pool': 1,
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    });
     this.backoff = new Backoff(options.initialBackoffMs ?? 200, options.maxBackoffMs ?? 4000);
   }
 
@@ -122,7 +111,8 @@ export class ControlClient {
     this.stopped = true;
     clearTimeout(this.reconnect);
     this.endStream();
-    this.client.close();
+    this.client?.close();
+    this.client = undefined;
   }
 
   status(): ControlStatus {
@@ -135,6 +125,14 @@ export class ControlClient {
   }
 
   private connect(): void {
+    // A fresh channel for each attempt: a channel that failed keeps its own reconnect backoff and
+    // fails new calls fast until it has reconnected, which can lag seconds behind the control
+    // plane's return. With a new channel the backoff below alone decides when the agent is back.
+    this.client?.close();
+    this.client = new AgentServiceClient(this.options.address, this.channelCredentials, {
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    });
     const metadata = new Metadata();
     metadata.set('authorization', `Bearer ${this.options.agentToken}`);
     const stream = this.client.connect(metadata);
@@ -250,8 +248,6 @@ export class ControlClient {
       this.lastError = 'agent token refused by the control plane';
       delay = this.options.refusedRetryMs ?? 30_000;
       log.error({ controlPlane: this.options.address, retryInMs: delay }, 'agent token refused by the control plane; check PORTCULLIS_AGENT_TOKEN');
-      this.reconnect = setTimeout(() => this.connect(), delay);
-      return;
     } else {
       this.lastError = error ? `control plane stream: ${error.details || error.message}` : 'control plane closed the stream';
       delay = this.backoff.next();
@@ -262,35 +258,7 @@ export class ControlClient {
         log.warn(entry, 'control plane not reachable; retrying (logged once a minute)');
       } else log.debug(entry, 'control plane not reachable; retrying');
     }
-    this.reconnectAfter(delay);
-  }
-
-  /**
-   * Opens the next stream after `delay`, or as soon as the channel has a transport again when
-   * the control plane was unreachable: the channel retries every second at most, so an agent
-   * is back within about a second of the control plane, not a whole backoff later. When the
-   * transport is up (the control plane itself ended the stream), only the backoff applies.
-   */
-  private reconnectAfter(delay: number): void {
-    const channel = this.client.getChannel();
-    let done = false;
-    const go = (): void => {
-      if (done || this.stopped) return;
-      done = true;
-      clearTimeout(this.reconnect);
-      this.connect();
-    };
-    this.reconnect = setTimeout(go, delay);
-    const initial = channel.getConnectivityState(false);
-    if (initial === connectivityState.READY) return;
-    const watch = (state: connectivityState): void => {
-      if (done || this.stopped) return;
-      if (state === connectivityState.READY) return go();
-      channel.watchConnectivityState(state, Date.now() + delay + 1000, (err) => {
-        if (!err) watch(channel.getConnectivityState(true));
-      });
-    };
-    watch(channel.getConnectivityState(true));
+    this.reconnect = setTimeout(() => this.connect(), delay);
   }
 
   private endStream(): void {

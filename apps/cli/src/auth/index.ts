@@ -1,5 +1,9 @@
-import { UsageError } from '../errors.js';
-import { requestToken, type TokenResponse } from './oidc.js';
+import { CliError, UsageError } from '../errors.js';
+import { discover, oauthReason, parseTokenResponse, postForm, requestToken, type TokenResponse } from './oidc.js';
+import { loginFrom, readSavedLogin, saveLogin, type SavedLogin } from './saved-login.js';
+
+/** A cached access token is not used in its last 30 s: it must outlive the call it is sent with. */
+const EXPIRY_MARGIN_MS = 30_000;
 
 /** The public client the CLI uses for user tokens (realm file: deploy/keycloak). */
 export const CLI_CLIENT_ID = 'portcullis-cli';
@@ -44,17 +48,50 @@ export async function obtainToken(issuer: string, creds: Credentials): Promise<T
       { refusal: `the sign-in of ${creds.username}` },
     );
   }
-  throw new UsageError(
-    'no credentials: give --token, --client-id and --client-secret, or --username and --password (or set PORTCULLIS_TOKEN, or PORTCULLIS_CLIENT_ID and PORTCULLIS_CLIENT_SECRET)',
-  );
+  throw noCredentials();
 }
 
+const noCredentials = () =>
+  new UsageError(
+    'no credentials: run `portcullis login`, or give --token, --client-id and --client-secret, or --username and --password (or set PORTCULLIS_TOKEN, or PORTCULLIS_CLIENT_ID and PORTCULLIS_CLIENT_SECRET)',
+  );
+
+const hasExplicitCredentials = (creds: Credentials): boolean =>
+  [creds.clientId, creds.clientSecret, creds.username, creds.password].some((v) => v !== undefined);
+
 /**
- * The bearer token for a control-plane call, from the first source that has one:
- * --token / PORTCULLIS_TOKEN, then client credentials, then username and password.
- * (A cached login, once `portcullis login` exists, slots in before the error.)
+ * The bearer token for a control-plane call (or a data connection), from the first source that
+ * has one: --token / PORTCULLIS_TOKEN, client credentials, username and password, then the login
+ * saved by `portcullis login` (refreshed silently). `fresh` skips the cached access token, for a
+ * token handed to another program.
  */
-export async function accessToken(issuer: string, creds: Credentials): Promise<string> {
+export async function accessToken(issuer: string, creds: Credentials, opts: { fresh?: boolean } = {}): Promise<string> {
   if (creds.token) return creds.token;
-  return (await obtainToken(issuer, creds)).access_token;
+  if (hasExplicitCredentials(creds)) return (await obtainToken(issuer, creds)).access_token;
+  const login = await readSavedLogin();
+  if (!login) throw noCredentials();
+  if (login.issuer !== issuer) {
+    throw new UsageError(`you are logged in at ${login.issuer}, not ${issuer}; run \`portcullis login\``);
+  }
+  return savedLoginToken(login, opts.fresh ?? false);
+}
+
+async function savedLoginToken(login: SavedLogin, fresh: boolean, now = Date.now()): Promise<string> {
+  const expiresAt = login.accessTokenExpiresAt ? Date.parse(login.accessTokenExpiresAt) : 0;
+  if (!fresh && login.accessToken && expiresAt - EXPIRY_MARGIN_MS > now) return login.accessToken;
+  const { token_endpoint } = await discover(login.issuer);
+  const { res, body } = await postForm(login.issuer, token_endpoint, {
+    grant_type: 'refresh_token',
+    client_id: login.clientId,
+    refresh_token: login.refreshToken,
+  });
+  if (!res.ok) {
+    if (res.status === 400 || res.status === 401) {
+      throw new CliError(`your login has ended (${oauthReason(res, body)}); run \`portcullis login\` again`);
+    }
+    throw new CliError(`the identity provider could not refresh your login: ${oauthReason(res, body)}`);
+  }
+  const token = parseTokenResponse(login.issuer, body);
+  await saveLogin(loginFrom(login.issuer, login.clientId, token, login, now));
+  return token.access_token;
 }

@@ -4,7 +4,12 @@ import { jsonBody, send, type Peer } from '../http.js';
 
 const idp = (issuer: string): Peer => ({ what: 'the identity provider', base: issuer });
 
-const Discovery = z.object({ issuer: z.string(), token_endpoint: z.url() });
+const Discovery = z.object({
+  issuer: z.string(),
+  token_endpoint: z.url(),
+  device_authorization_endpoint: z.url().optional(),
+});
+export type Discovery = z.infer<typeof Discovery>;
 
 export const TokenResponse = z.object({
   access_token: z.string().min(1),
@@ -15,17 +20,52 @@ export const TokenResponse = z.object({
 });
 export type TokenResponse = z.infer<typeof TokenResponse>;
 
-const OAuthError = z.object({ error: z.string(), error_description: z.string().optional() });
+export const OAuthError = z.object({ error: z.string(), error_description: z.string().optional() });
+export type OAuthError = z.infer<typeof OAuthError>;
 
-/** The token endpoint, from the issuer's discovery document (Keycloak and the dev IdP both serve one). */
-export async function tokenEndpoint(issuer: string): Promise<string> {
+/** The issuer's discovery document (Keycloak and the dev IdP both serve one). */
+export async function discover(issuer: string): Promise<Discovery> {
   const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
   const res = await send(idp(issuer), url, { headers: { accept: 'application/json' } });
   const doc = Discovery.safeParse(res.ok ? await jsonBody(res) : undefined);
   if (!doc.success) {
     throw new CliError(`${issuer} is not an OpenID Connect issuer (${url} answered ${res.status} ${res.statusText})`);
   }
-  return doc.data.token_endpoint;
+  return doc.data;
+}
+
+/** Form-encoded POST to an endpoint of the identity provider; the answer as JSON. */
+export async function postForm(
+  issuer: string,
+  endpoint: string,
+  form: Record<string, string>,
+  basicAuth?: [string, string],
+): Promise<{ res: Response; body: unknown }> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+  };
+  if (basicAuth) {
+    // RFC 6749 2.3.1: form-encode the id and secret before base64.
+    const [id, secret] = basicAuth.map((v) => new URLSearchParams({ v }).toString().slice(2));
+    headers.authorization = `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+  }
+  const res = await send(idp(issuer), endpoint, { method: 'POST', headers, body: new URLSearchParams(form) });
+  return { res, body: await jsonBody(res) };
+}
+
+/** "invalid_grant (the reason)", or the HTTP status when the body is not an OAuth error. */
+export function oauthReason(res: Response, body: unknown): string {
+  const oauth = OAuthError.safeParse(body);
+  return oauth.success
+    ? `${oauth.data.error}${oauth.data.error_description ? ` (${oauth.data.error_description})` : ''}`
+    : `${res.status} ${res.statusText}`;
+}
+
+export function parseTokenResponse(issuer: string, body: unknown): TokenResponse {
+  const token = TokenResponse.safeParse(body);
+  if (!token.success) throw new CliError(`the identity provider at ${issuer} sent an unexpected token response`);
+  return token.data;
 }
 
 /**
@@ -37,26 +77,8 @@ export async function requestToken(
   form: Record<string, string>,
   opts: { refusal: string; basicAuth?: [string, string] },
 ): Promise<TokenResponse> {
-  const endpoint = await tokenEndpoint(issuer);
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-    accept: 'application/json',
-  };
-  if (opts.basicAuth) {
-    // RFC 6749 2.3.1: form-encode the id and secret before base64.
-    const [id, secret] = opts.basicAuth.map((v) => new URLSearchParams({ v }).toString().slice(2));
-    headers.authorization = `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-  }
-  const res = await send(idp(issuer), endpoint, { method: 'POST', headers, body: new URLSearchParams(form) });
-  const body = await jsonBody(res);
-  if (!res.ok) {
-    const oauth = OAuthError.safeParse(body);
-    const reason = oauth.success
-      ? `${oauth.data.error}${oauth.data.error_description ? ` (${oauth.data.error_description})` : ''}`
-      : `${res.status} ${res.statusText}`;
-    throw new CliError(`the identity provider refused ${opts.refusal}: ${reason}`);
-  }
-  const token = TokenResponse.safeParse(body);
-  if (!token.success) throw new CliError(`the identity provider at ${issuer} sent an unexpected token response`);
-  return token.data;
+  const { token_endpoint } = await discover(issuer);
+  const { res, body } = await postForm(issuer, token_endpoint, form, opts.basicAuth);
+  if (!res.ok) throw new CliError(`the identity provider refused ${opts.refusal}: ${oauthReason(res, body)}`);
+  return parseTokenResponse(issuer, body);
 }

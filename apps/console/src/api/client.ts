@@ -61,7 +61,11 @@ export class ApiClient {
     );
   }
 
-  private async send(method: string, path: string, options: Omit<RequestOptions<unknown>, 'schema'>): Promise<Response> {
+  private async send(
+    method: string,
+    path: string,
+    options: Omit<RequestOptions<unknown>, 'schema'>,
+  ): Promise<Response> {
     const url = this.base + path + queryString(options.query);
     const attempt = async (token: string | null): Promise<Response> => {
       const headers: Record<string, string> = { accept: 'application/json' };
@@ -76,7 +80,10 @@ export class ApiClient {
         });
       } catch (error) {
         if ((error as Error).name === 'AbortError') throw error;
-        throw new ApiFailure('unreachable', 'The control plane did not answer. Check your network and that it is running.');
+        throw new ApiFailure(
+          'unreachable',
+          'The control plane did not answer. Check your network and that it is running.',
+        );
       }
     };
     let res = await attempt(await this.tokens.accessToken());

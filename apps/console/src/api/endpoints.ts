@@ -2,17 +2,24 @@ import {
   AgentList,
   AgentView,
   AuditPage,
+  ConnectionEndpoints,
   ConnectionList,
   ConnectionView,
   EventPage,
   GrantList,
   GrantView,
+  IdentityPage,
+  IdentityView,
   RegisteredAgent,
   SessionPage,
   SessionView,
   type AuditQuery,
   type CreateConnection,
   type CreateGrant,
+  type DisableIdentity,
+  type EnableIdentity,
+  type GrantQuery,
+  type IdentityQuery,
   type RegisterAgent,
   type SessionQuery,
   type UpdateConnection,
@@ -20,7 +27,6 @@ import {
 import type { ApiClient } from './client.js';
 import {
   ConnectionTestResult,
-  IdentityList,
   OverviewStats,
   PolicyPreview,
   PolicyVersion,
@@ -42,12 +48,16 @@ export function endpoints(api: ApiClient) {
       list: () => api.get('/connections', { schema: ConnectionList }),
       get: (name: string) => api.get(`/connections/${seg(name)}`, { schema: ConnectionView }),
       create: (body: CreateConnection) => api.post('/connections', { body, schema: ConnectionView }),
-      update: (name: string, body: UpdateConnection) => api.patch(`/connections/${seg(name)}`, { body, schema: ConnectionView }),
+      update: (name: string, body: UpdateConnection) =>
+        api.patch(`/connections/${seg(name)}`, { body, schema: ConnectionView }),
       remove: (name: string) => api.delete(`/connections/${seg(name)}`),
       test: (name: string) => api.post(`/connections/${seg(name)}/test`, { schema: ConnectionTestResult }),
+      /** The online agents serving it, as the control plane resolves labels. */
+      endpoints: (name: string) => api.get(`/connections/${seg(name)}/endpoints`, { schema: ConnectionEndpoints }),
     },
     grants: {
-      list: (connection?: string) => api.get('/grants', { query: { connection }, schema: GrantList }),
+      list: (query: Partial<GrantQuery>) =>
+        api.get('/grants', { query: { ...query, expired: query.expired?.toString() }, schema: GrantList }),
       create: (body: CreateGrant) => api.post('/grants', { body, schema: GrantView }),
       remove: (id: string) => api.delete(`/grants/${seg(id)}`),
     },
@@ -64,9 +74,13 @@ export function endpoints(api: ApiClient) {
       list: (query: Partial<AuditQuery>) => api.get('/audit', { query, schema: AuditPage }),
     },
     identities: {
-      list: () => api.get('/identities', { schema: IdentityList }),
-      disable: (subject: string, reason: string) => api.post(`/identities/${seg(subject)}/disable`, { body: { reason } }),
-      enable: (subject: string, reason: string) => api.post(`/identities/${seg(subject)}/enable`, { body: { reason } }),
+      list: (query: Partial<IdentityQuery>) =>
+        api.get('/identities', { query: { ...query, disabled: query.disabled?.toString() }, schema: IdentityPage }),
+      get: (subject: string) => api.get(`/identities/${seg(subject)}`, { schema: IdentityView }),
+      disable: (subject: string, body: DisableIdentity) =>
+        api.post(`/identities/${seg(subject)}/disable`, { body, schema: IdentityView }),
+      enable: (subject: string, body: EnableIdentity) =>
+        api.post(`/identities/${seg(subject)}/enable`, { body, schema: IdentityView }),
     },
     policies: {
       current: () => api.get('/policies', { schema: PolicyVersion }),

@@ -38,7 +38,8 @@ export function failureFromResponse(status: number, body: unknown, method: strin
   const parsed = ApiErrorBody.safeParse(body);
   const message = parsed.success ? parsed.data.message : '';
   const issues = parsed.success ? (parsed.data.issues ?? []) : [];
-  if (status === 401) return new ApiFailure('signed-out', 'The control plane did not accept your sign-in. Sign in again.', status);
+  if (status === 401)
+    return new ApiFailure('signed-out', 'The control plane did not accept your sign-in. Sign in again.', status);
   if (status === 403) {
     return new ApiFailure('forbidden', `Your role does not allow this${message ? ` (${message})` : ''}.`, status);
   }
@@ -47,7 +48,8 @@ export function failureFromResponse(status: number, body: unknown, method: strin
   }
   if (status === 404) return new ApiFailure('not-found', message || 'Not found.', status);
   if (status === 400 || status === 409 || status === 422) {
-    const detail = issues.length > 0 ? issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ') : '';
+    const detail =
+      issues.length > 0 ? issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ') : '';
     return new ApiFailure('invalid', message || detail || 'The control plane refused the request.', status, issues);
   }
   if (status >= 500) {

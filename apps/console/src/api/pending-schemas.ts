@@ -7,19 +7,6 @@ import { EventView, SessionView } from '@portcullis/api';
  * its schema belongs in packages/api and this file shrinks.
  */
 
-/** GET /identities → { items } */
-export const IdentityView = z.looseObject({
-  subject: z.string(),
-  username: z.string().nullable(),
-  groups: z.array(z.string()),
-  disabled: z.boolean(),
-  disabledReason: z.string().nullable().optional(),
-  lastSeenAt: z.string().nullable(),
-  liveSessions: z.number().optional(),
-});
-export type IdentityView = z.infer<typeof IdentityView>;
-export const IdentityList = z.object({ items: z.array(IdentityView) });
-
 /** GET /policies → the current policy; PUT /policies { policy } → the new version. */
 export const PolicyVersion = z.looseObject({
   version: z.number(),

@@ -3,9 +3,7 @@ import { CALLBACK_PATH, describe, type Oidc } from './oidc.js';
 import { getTokens, setTokens, type Tokens } from './token-store.js';
 
 export type AuthState =
-  | { status: 'starting' }
-  | { status: 'signed-out'; reason: string | null }
-  | { status: 'signed-in'; user: User };
+  { status: 'starting' } | { status: 'signed-out'; reason: string | null } | { status: 'signed-in'; user: User };
 
 /**
  * The signed-in user's tokens and their refresh. One instance per tab; React reads it through

@@ -6,9 +6,9 @@ import type { Role, User } from './claims.js';
  * only fail.
  */
 const CAPABILITIES = {
-  /** Overview, connections, agents, grants, identities, policies (read). */
+  /** Overview, connections, agents, grants, policies (read). */
   viewInventory: ['admin', 'steward', 'auditor'],
-  /** Sessions, replay, audit log. */
+  /** Identities, sessions, replay, audit log. */
   viewRecordings: ['admin', 'auditor'],
   /** Create, edit, register, revoke, grant, disable, write policies. */
   manage: ['admin'],

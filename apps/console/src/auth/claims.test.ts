@@ -4,12 +4,19 @@ import { refreshDelayMs, userFromAccessToken } from './claims.js';
 import { can } from './capabilities.js';
 
 const jwt = (claims: object) =>
-  ['{"alg":"RS256"}', JSON.stringify(claims), 'sig'].map((p, i) => (i < 2 ? Buffer.from(p).toString('base64url') : p)).join('.');
+  ['{"alg":"RS256"}', JSON.stringify(claims), 'sig']
+    .map((p, i) => (i < 2 ? Buffer.from(p).toString('base64url') : p))
+    .join('.');
 
 describe('reading the access token', () => {
   it('takes username, known realm roles and plain group names', () => {
     const user = userFromAccessToken(
-      jwt({ sub: 'u-1', preferred_username: 'alice', realm_access: { roles: ['admin', 'offline_access'] }, groups: ['/admins', 'ops'] }),
+      jwt({
+        sub: 'u-1',
+        preferred_username: 'alice',
+        realm_access: { roles: ['admin', 'offline_access'] },
+        groups: ['/admins', 'ops'],
+      }),
     );
     assert.deepEqual(user, { subject: 'u-1', username: 'alice', roles: ['admin'], groups: ['admins', 'ops'] });
   });

@@ -118,6 +118,7 @@ function toTokens(result: oauth.TokenEndpointResponse, previous: Tokens | null):
 
 export function describe(error: unknown): string {
   if (error instanceof oauth.ResponseBodyError) return `${error.error}: ${error.error_description ?? error.message}`;
-  if (error instanceof oauth.AuthorizationResponseError) return `${error.error}: ${error.error_description ?? error.message}`;
+  if (error instanceof oauth.AuthorizationResponseError)
+    return `${error.error}: ${error.error_description ?? error.message}`;
   return error instanceof Error ? error.message : String(error);
 }

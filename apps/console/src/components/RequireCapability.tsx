@@ -4,8 +4,8 @@ import { useUser } from '../app-context.js';
 import { EmptyState } from './ui.js';
 
 const EXPLANATION: Record<Capability, string> = {
-  viewInventory: 'Connections, agents, identities and policies are visible to admins, stewards and auditors.',
-  viewRecordings: 'Sessions, replays and the audit log are visible to admins and auditors.',
+  viewInventory: 'Connections, agents, grants and policies are visible to admins, stewards and auditors.',
+  viewRecordings: 'Identities, sessions, replays and the audit log are visible to admins and auditors.',
   manage: 'Only admins can change connections, agents, grants, identities and policies.',
 };
 

@@ -45,7 +45,13 @@ export function BarChart({
   );
 }
 
-export function Donut({ segments, label }: { segments: { label: string; value: number; className: string }[]; label: string }) {
+export function Donut({
+  segments,
+  label,
+}: {
+  segments: { label: string; value: number; className: string }[];
+  label: string;
+}) {
   const total = segments.reduce((s, x) => s + x.value, 0);
   const r = 40;
   const c = 2 * Math.PI * r;

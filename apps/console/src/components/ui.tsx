@@ -1,7 +1,15 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { cloneElement, useEffect, useId, useRef, useState, type ReactElement, type ReactNode } from 'react';
 import { ApiFailure, describeError } from '../api/errors.js';
 
-export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {
+export function PageHeader({
+  title,
+  description,
+  actions,
+}: {
+  title: string;
+  description?: ReactNode;
+  actions?: ReactNode;
+}) {
   return (
     <header className="page-header">
       <div>
@@ -13,7 +21,17 @@ export function PageHeader({ title, description, actions }: { title: string; des
   );
 }
 
-export function Card({ title, actions, children, className }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
+export function Card({
+  title,
+  actions,
+  children,
+  className,
+}: {
+  title?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+}) {
   return (
     <section className={`card ${className ?? ''}`}>
       {(title || actions) && (
@@ -131,6 +149,10 @@ export function CodeBlock({ code, label }: { code: string; label?: string }) {
   );
 }
 
+/**
+ * A labelled form control with its hint or problems. The label names the control alone; hint and
+ * problems are its description, so screen readers (and tests) find the field by its label.
+ */
 export function Field({
   label,
   hint,
@@ -140,24 +162,44 @@ export function Field({
   label: string;
   hint?: ReactNode;
   problems?: string[];
-  children: ReactNode;
+  children: ReactElement<{ id?: string; 'aria-describedby'?: string; 'aria-invalid'?: boolean }>;
 }) {
+  const id = useId();
+  const noteId = `${id}-note`;
+  const hasNote = problems.length > 0 || !!hint;
   return (
-    <label className={`field ${problems.length > 0 ? 'field-invalid' : ''}`}>
-      <span className="field-label">{label}</span>
-      {children}
-      {problems.map((p) => (
-        <span key={p} className="field-problem">
-          {p}
+    <div className={`field ${problems.length > 0 ? 'field-invalid' : ''}`}>
+      <label className="field-label" htmlFor={id}>
+        {label}
+      </label>
+      {cloneElement(children, {
+        id,
+        'aria-describedby': hasNote ? noteId : undefined,
+        'aria-invalid': problems.length > 0 || undefined,
+      })}
+      {hasNote && (
+        <span id={noteId} className={problems.length > 0 ? 'field-problem' : 'field-hint'}>
+          {problems.length > 0 ? problems.join(' · ') : hint}
         </span>
-      ))}
-      {hint && problems.length === 0 && <span className="field-hint">{hint}</span>}
-    </label>
+      )}
+    </div>
   );
 }
 
 /** A modal on the native <dialog>: focus trap, Escape and backdrop come with it. */
-export function Modal({ title, open, onClose, children, wide }: { title: string; open: boolean; onClose: () => void; children: ReactNode; wide?: boolean }) {
+export function Modal({
+  title,
+  open,
+  onClose,
+  children,
+  wide,
+}: {
+  title: string;
+  open: boolean;
+  onClose: () => void;
+  children: ReactNode;
+  wide?: boolean;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;

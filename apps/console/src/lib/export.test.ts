@@ -11,7 +11,7 @@ describe('CSV export', () => {
     assert.equal(csvCell('cr\rhere'), '"cr\rhere"');
   });
 
-  it('defuses spreadsheet formulas so a value cannot run in the auditor\'s spreadsheet', () => {
+  it("defuses spreadsheet formulas so a value cannot run in the auditor's spreadsheet", () => {
     assert.equal(csvCell('=HYPERLINK("http://x")'), `"'=HYPERLINK(""http://x"")"`);
     assert.equal(csvCell('+1'), "'+1");
     assert.equal(csvCell('-2'), "'-2");
@@ -45,7 +45,13 @@ describe('JSONL export', () => {
   it('writes one JSON document per line, keeping line breaks inside values escaped', () => {
     const text = toJsonl([{ a: 'x\ny' }, { b: 2 }]);
     assert.equal(text, '{"a":"x\\ny"}\n{"b":2}\n');
-    assert.deepEqual(text.trim().split('\n').map((l) => JSON.parse(l)), [{ a: 'x\ny' }, { b: 2 }]);
+    assert.deepEqual(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      [{ a: 'x\ny' }, { b: 2 }],
+    );
   });
 
   it('writes nothing for no entries', () => {

@@ -8,7 +8,10 @@ export function lineDiff(before: string, after: string, maxCells = 4_000_000): D
   const a = before.split('\n');
   const b = after.split('\n');
   if (a.length * b.length > maxCells) {
-    return [...a.map((text) => ({ type: 'removed' as const, text })), ...b.map((text) => ({ type: 'added' as const, text }))];
+    return [
+      ...a.map((text) => ({ type: 'removed' as const, text })),
+      ...b.map((text) => ({ type: 'added' as const, text })),
+    ];
   }
   // lcs[i][j] = length of the LCS of a[i..] and b[j..]
   const lcs = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));

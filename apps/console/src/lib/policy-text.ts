@@ -28,7 +28,10 @@ export function parsePolicyText(text: string): ParsedPolicy {
     const before = text.slice(0, Number(position[1]));
     const line = before.split('\n').length;
     const column = before.length - before.lastIndexOf('\n');
-    return { ok: false, error: `Not valid JSON at line ${line}, column ${column}: ${message.replace(/ in JSON at position \d+.*$/, '')}` };
+    return {
+      ok: false,
+      error: `Not valid JSON at line ${line}, column ${column}: ${message.replace(/ in JSON at position \d+.*$/, '')}`,
+    };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, error: 'The policy must be a JSON object, e.g. { "rules": [ … ] }' };

@@ -56,7 +56,13 @@ describe('reading a recorded statement', () => {
         rowCount: 2,
         durationMs: 1.25,
         result: { columns: ['card'], rows: [['**** **** **** 1111'], [null]], truncated: true },
-        decision: { action: 'mask', ruleIds: ['mask-pii'], policyVersion: 3, reason: 'analysts see masked cards', maskedCounts: { credit_card: 1 } },
+        decision: {
+          action: 'mask',
+          ruleIds: ['mask-pii'],
+          policyVersion: 3,
+          reason: 'analysts see masked cards',
+          maskedCounts: { credit_card: 1 },
+        },
       },
     },
   });
@@ -88,7 +94,11 @@ describe('reading a recorded statement', () => {
   });
 
   it('reports errors, reads 64-bit numbers sent as strings, and ignores non-statement events', () => {
-    const s = readStatement(event({ data: { statement: { errorCode: '42P01', errorMessage: 'relation "x" does not exist', rowCount: '12' } } }))!;
+    const s = readStatement(
+      event({
+        data: { statement: { errorCode: '42P01', errorMessage: 'relation "x" does not exist', rowCount: '12' } },
+      }),
+    )!;
     assert.deepEqual(s.error, { code: '42P01', message: 'relation "x" does not exist' });
     assert.equal(s.rowCount, 12);
     assert.equal(readStatement(event({ type: 'session_start' })), null);
@@ -96,7 +106,12 @@ describe('reading a recorded statement', () => {
 
   it('adds masked counts across statements', () => {
     const again = readStatement(recorded);
-    const other = readStatement(event({ action: 'mask', data: { statement: { decision: { action: 'mask', maskedCounts: { email: 2, credit_card: 3 } } } } }));
+    const other = readStatement(
+      event({
+        action: 'mask',
+        data: { statement: { decision: { action: 'mask', maskedCounts: { email: 2, credit_card: 3 } } } },
+      }),
+    );
     assert.deepEqual(maskedTotals([again, other, null]), { credit_card: 4, email: 2 });
   });
 });

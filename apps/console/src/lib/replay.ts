@@ -11,13 +11,25 @@ export interface RecordedStatement {
   durationMs: number | null;
   /** What the client saw (masked), capped by the agent. */
   result: { columns: string[]; rows: unknown[][]; truncated: boolean } | null;
-  decision: { action: string; reason: string; ruleIds: string[]; policyVersion: number | null; maskedCounts: Record<string, number> } | null;
+  decision: {
+    action: string;
+    reason: string;
+    ruleIds: string[];
+    policyVersion: number | null;
+    maskedCounts: Record<string, number>;
+  } | null;
 }
 
 type Json = Record<string, unknown>;
-const obj = (v: unknown): Json | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : null);
+const obj = (v: unknown): Json | null =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : null;
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
+const num = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isFinite(v)
+    ? v
+    : typeof v === 'string' && v !== '' && Number.isFinite(Number(v))
+      ? Number(v)
+      : null;
 
 /**
  * Reads the statement of a `statement` event. The agent's recording arrives as protobuf JSON
@@ -69,7 +81,12 @@ export function step(index: number, delta: number, total: number): number {
  * divided by the speed. Gaps longer than `maxGapMs` (an idle psql prompt) are shortened to it, so
  * a replay never sits still for minutes; null at the last event.
  */
-export function playbackDelayMs(times: readonly string[], index: number, speed: number, maxGapMs = 3_000): number | null {
+export function playbackDelayMs(
+  times: readonly string[],
+  index: number,
+  speed: number,
+  maxGapMs = 3_000,
+): number | null {
   const here = times[index];
   const next = times[index + 1];
   if (here === undefined || next === undefined) return null;
@@ -81,7 +98,8 @@ export function playbackDelayMs(times: readonly string[], index: number, speed: 
 export function maskedTotals(statements: readonly (RecordedStatement | null)[]): Record<string, number> {
   const totals: Record<string, number> = {};
   for (const s of statements) {
-    for (const [entity, n] of Object.entries(s?.decision?.maskedCounts ?? {})) totals[entity] = (totals[entity] ?? 0) + n;
+    for (const [entity, n] of Object.entries(s?.decision?.maskedCounts ?? {}))
+      totals[entity] = (totals[entity] ?? 0) + n;
   }
   return totals;
 }

@@ -36,12 +36,27 @@ export function agentHelmSnippet(a: AgentSnippetInput): string {
 }
 
 /** How a CI job reaches a connection with a short-lived service-account token. */
-export function ciSnippet(connection: string, kind: ConnectionKind | string, controlPlaneUrl: string, issuer: string): string {
+export function ciSnippet(
+  connection: string,
+  kind: ConnectionKind | string,
+  controlPlaneUrl: string,
+  issuer: string,
+): string {
   const name = shellQuote(connection);
   const client =
     kind === 'postgres'
-      ? [`portcullis run ${name} -- psql -c 'select 1'`, '', `# or export PG* variables for any PostgreSQL client:`, `eval "$(portcullis env ${name})"`]
-      : [`portcullis run ${name} -- sh -c 'curl -sS "$PORTCULLIS_URL/"'`, '', `# or export PORTCULLIS_URL and a bearer token for any HTTP client:`, `eval "$(portcullis env ${name})"`];
+      ? [
+          `portcullis run ${name} -- psql -c 'select 1'`,
+          '',
+          `# or export PG* variables for any PostgreSQL client:`,
+          `eval "$(portcullis env ${name})"`,
+        ]
+      : [
+          `portcullis run ${name} -- sh -c 'curl -sS "$PORTCULLIS_URL/"'`,
+          '',
+          `# or export PORTCULLIS_URL and a bearer token for any HTTP client:`,
+          `eval "$(portcullis env ${name})"`,
+        ];
   return [
     `# A CI job signs in as a service account (a confidential client of the IdP).`,
     `export PORTCULLIS_CONTROL_PLANE=${shellQuote(controlPlaneUrl)}`,

@@ -48,8 +48,18 @@ describe('time buckets', () => {
   it('counts items into their bucket and ignores items outside the window', () => {
     const items = ['2026-11-25T10:00:00Z', '2026-11-25T10:00:59Z', '2026-11-25T10:01:30Z', '2026-11-25T09:59:59Z'];
     const from = Date.parse('2026-11-25T10:00:00Z');
-    const buckets = bucketByTime(items, (t) => t, () => 1, from, from + 120_000, 2);
-    assert.deepEqual(buckets.map((b) => b.value), [2, 1]);
+    const buckets = bucketByTime(
+      items,
+      (t) => t,
+      () => 1,
+      from,
+      from + 120_000,
+      2,
+    );
+    assert.deepEqual(
+      buckets.map((b) => b.value),
+      [2, 1],
+    );
   });
 });
 

@@ -85,8 +85,8 @@ export class AgentStreams {
     call.on('cancelled', ended);
     call.on('finish', ended);
     call.on('close', ended);
-    // The agent half-closed: finish our side too.
-    call.on('end', () => call.end());
+    // The agent half-closed: answer what it sent (acks included), then finish our side too.
+    call.on('end', () => stream.enqueue(async () => void call.end()));
     call.on('data', (message: AgentMessage) => {
       clearTimeout(helloTimer);
       stream.enqueue(() =>

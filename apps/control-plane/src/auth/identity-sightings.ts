@@ -40,7 +40,7 @@ export class IdentitySightings {
     const fields = { username: user.username ?? null, groups: user.groups, roles: user.roles, lastSeenAt: now };
     const subject = user.subject;
     const startOfDay = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-    let firstToday = (await this.prisma.identity.createMany({ data: [{ subject, ...fields }], skipDuplicates: true })).count === 1;
+    let firstToday = (await this.prisma.identity.createMany({ data: [{ subject, firstSeenAt: now, ...fields }], skipDuplicates: true })).count === 1;
     if (!firstToday) {
       const earlier = await this.prisma.identity.updateMany({ where: { subject, lastSeenAt: { lt: startOfDay } }, data: fields });
       firstToday = earlier.count === 1;

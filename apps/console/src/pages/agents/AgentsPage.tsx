@@ -47,7 +47,13 @@ export function AgentsPage() {
           empty={
             <EmptyState
               title="No agents registered"
-              action={admin && <button type="button" className="button button-primary" onClick={() => setRegistering(true)}>Register the first agent</button>}
+              action={
+                admin && (
+                  <button type="button" className="button button-primary" onClick={() => setRegistering(true)}>
+                    Register the first agent
+                  </button>
+                )
+              }
             >
               Register an agent, then start it in the network that holds your databases with the token it gets.
             </EmptyState>
@@ -69,13 +75,18 @@ export function AgentsPage() {
               header: 'Config',
               cell: (a) =>
                 a.configError ? (
-                  <Badge tone="bad" title={a.configError}>v{a.configVersionAcked} · rejected newer</Badge>
+                  <Badge tone="bad" title={a.configError}>
+                    v{a.configVersionAcked} · rejected newer
+                  </Badge>
                 ) : (
                   <span>v{a.configVersionAcked}</span>
                 ),
             },
             { header: 'Live sessions', cell: (a) => a.liveSessions, align: 'right' },
-            { header: 'Last seen', cell: (a) => <span title={formatDateTime(a.lastSeenAt)}>{relativeTime(a.lastSeenAt)}</span> },
+            {
+              header: 'Last seen',
+              cell: (a) => <span title={formatDateTime(a.lastSeenAt)}>{relativeTime(a.lastSeenAt)}</span>,
+            },
             ...(admin
               ? [
                   {
@@ -88,7 +99,12 @@ export function AgentsPage() {
                           className="button button-small button-danger-quiet"
                           disabled={revoke.isPending}
                           onClick={() => {
-                            if (window.confirm(`Revoke agent ${a.name}? It is disconnected now and its token stops working.`)) revoke.mutate(a);
+                            if (
+                              window.confirm(
+                                `Revoke agent ${a.name}? It is disconnected now and its token stops working.`,
+                              )
+                            )
+                              revoke.mutate(a);
                           }}
                         >
                           Revoke

@@ -36,7 +36,13 @@ export function RegisterAgentDialog({ open, onClose }: { open: boolean; onClose:
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const parsed = RegisterAgent.safeParse({ name: name.trim(), labels: labels.split(',').map((l) => l.trim()).filter(Boolean) });
+    const parsed = RegisterAgent.safeParse({
+      name: name.trim(),
+      labels: labels
+        .split(',')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    });
     if (!parsed.success) {
       setProblems(problemsByField(parsed.error.issues));
       return;
@@ -55,16 +61,30 @@ export function RegisterAgentDialog({ open, onClose }: { open: boolean; onClose:
     }
   };
 
-  const snippetInput = registered && { name: registered.name, token: registered.token, labels: registered.labels, controlPlaneGrpc: grpc };
+  const snippetInput = registered && {
+    name: registered.name,
+    token: registered.token,
+    labels: registered.labels,
+    controlPlaneGrpc: grpc,
+  };
 
   return (
-    <Modal title={registered ? `Agent ${registered.name} registered` : 'Register an agent'} open={open} onClose={close} wide={!!registered}>
+    <Modal
+      title={registered ? `Agent ${registered.name} registered` : 'Register an agent'}
+      open={open}
+      onClose={close}
+      wide={!!registered}
+    >
       {!snippetInput ? (
         <form className="form" onSubmit={(e) => void submit(e)}>
           <Field label="Name" problems={problems.name} hint="For example the network or cluster it runs in.">
             <input value={name} onChange={(e) => setName(e.target.value)} placeholder="eu-west-prod" autoFocus />
           </Field>
-          <Field label="Network labels" problems={problems.labels} hint="Comma-separated. It serves connections that carry any of them.">
+          <Field
+            label="Network labels"
+            problems={problems.labels}
+            hint="Comma-separated. It serves connections that carry any of them."
+          >
             <input value={labels} onChange={(e) => setLabels(e.target.value)} />
           </Field>
           {failure !== null && <ErrorNotice error={failure} what="register the agent" />}
@@ -80,8 +100,8 @@ export function RegisterAgentDialog({ open, onClose }: { open: boolean; onClose:
       ) : (
         <div className="stack">
           <div className="notice notice-warn">
-            <strong>Copy the token now.</strong> It is shown only this once; the control plane keeps only its hash. If it is
-            lost, revoke this agent and register a new one.
+            <strong>Copy the token now.</strong> It is shown only this once; the control plane keeps only its hash. If
+            it is lost, revoke this agent and register a new one.
           </div>
           <div className="token-row">
             <code className="token">{snippetInput.token}</code>

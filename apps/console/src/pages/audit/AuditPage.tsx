@@ -72,7 +72,10 @@ export function AuditPage() {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       if (format === 'jsonl') download(`portcullis-audit-${stamp}.jsonl`, 'application/x-ndjson', toJsonl(all));
       else download(`portcullis-audit-${stamp}.csv`, 'text/csv', toCsv(all, CSV_COLUMNS));
-      if (cursor) setExportError(new Error(`Exported the first ${all.length} entries only; narrow the filters to export the rest.`));
+      if (cursor)
+        setExportError(
+          new Error(`Exported the first ${all.length} entries only; narrow the filters to export the rest.`),
+        );
     } catch (error) {
       setExportError(error);
     } finally {
@@ -90,7 +93,12 @@ export function AuditPage() {
             <button type="button" className="button" disabled={exporting !== null} onClick={() => void exportAs('csv')}>
               Export CSV
             </button>
-            <button type="button" className="button" disabled={exporting !== null} onClick={() => void exportAs('jsonl')}>
+            <button
+              type="button"
+              className="button"
+              disabled={exporting !== null}
+              onClick={() => void exportAs('jsonl')}
+            >
               Export JSONL
             </button>
           </>
@@ -100,16 +108,32 @@ export function AuditPage() {
       {exportError !== null && <ErrorNotice error={exportError} what="export the audit log" />}
       <form className="filters" onSubmit={apply}>
         <Field label="Action">
-          <input value={draft.action} onChange={(e) => setDraft({ ...draft, action: e.target.value })} placeholder="connection.create" />
+          <input
+            value={draft.action}
+            onChange={(e) => setDraft({ ...draft, action: e.target.value })}
+            placeholder="connection.create"
+          />
         </Field>
         <Field label="Actor">
-          <input value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: e.target.value })} placeholder="alice" />
+          <input
+            value={draft.actor}
+            onChange={(e) => setDraft({ ...draft, actor: e.target.value })}
+            placeholder="alice"
+          />
         </Field>
         <Field label="From">
-          <input type="datetime-local" value={toLocalInput(draft.from)} onChange={(e) => setDraft({ ...draft, from: fromLocalInput(e.target.value) })} />
+          <input
+            type="datetime-local"
+            value={toLocalInput(draft.from)}
+            onChange={(e) => setDraft({ ...draft, from: fromLocalInput(e.target.value) })}
+          />
         </Field>
         <Field label="To">
-          <input type="datetime-local" value={toLocalInput(draft.to)} onChange={(e) => setDraft({ ...draft, to: fromLocalInput(e.target.value) })} />
+          <input
+            type="datetime-local"
+            value={toLocalInput(draft.to)}
+            onChange={(e) => setDraft({ ...draft, to: fromLocalInput(e.target.value) })}
+          />
         </Field>
         <div className="filters-actions">
           <button type="submit" className="button button-primary">
@@ -126,10 +150,19 @@ export function AuditPage() {
           rows={rows}
           rowKey={(e) => e.id}
           onRowClick={(e) => setExpanded(expanded === e.id ? null : e.id)}
-          empty={<EmptyState title="No audit entries match">Changes made in the console or with the CLI are recorded here.</EmptyState>}
+          empty={
+            <EmptyState title="No audit entries match">
+              Changes made in the console or with the CLI are recorded here.
+            </EmptyState>
+          }
           footer={
             audit.hasNextPage && (
-              <button type="button" className="button" onClick={() => void audit.fetchNextPage()} disabled={audit.isFetchingNextPage}>
+              <button
+                type="button"
+                className="button"
+                onClick={() => void audit.fetchNextPage()}
+                disabled={audit.isFetchingNextPage}
+              >
                 {audit.isFetchingNextPage ? 'Loading…' : 'Load older entries'}
               </button>
             )
@@ -139,14 +172,33 @@ export function AuditPage() {
             { header: 'Actor', cell: (e) => e.actor },
             { header: 'Action', cell: (e) => <code>{e.action}</code> },
             { header: 'Target', cell: (e) => e.target ?? <span className="muted">—</span> },
-            { header: 'Outcome', cell: (e) => <Badge tone={e.outcome === 'ok' || e.outcome === 'success' ? 'good' : e.outcome === 'denied' || e.outcome === 'error' ? 'bad' : 'neutral'}>{e.outcome}</Badge> },
+            {
+              header: 'Outcome',
+              cell: (e) => (
+                <Badge
+                  tone={
+                    e.outcome === 'ok' || e.outcome === 'success'
+                      ? 'good'
+                      : e.outcome === 'denied' || e.outcome === 'error'
+                        ? 'bad'
+                        : 'neutral'
+                  }
+                >
+                  {e.outcome}
+                </Badge>
+              ),
+            },
             {
               header: 'Details',
               cell: (e) =>
                 expanded === e.id ? (
-                  <pre className="details-json">{JSON.stringify({ ...e.details, hash: e.hash, prevHash: e.prevHash }, null, 2)}</pre>
+                  <pre className="details-json">
+                    {JSON.stringify({ ...e.details, hash: e.hash, prevHash: e.prevHash }, null, 2)}
+                  </pre>
                 ) : (
-                  <span className="muted small truncate">{Object.keys(e.details).length ? JSON.stringify(e.details) : '—'}</span>
+                  <span className="muted small truncate">
+                    {Object.keys(e.details).length ? JSON.stringify(e.details) : '—'}
+                  </span>
                 ),
             },
           ]}

@@ -56,25 +56,43 @@ function fromConnection(c: ConnectionView): FormState {
   };
 }
 
-
 export function ConnectionFormPage() {
   const { name } = useParams();
   const editing = name !== undefined;
   const api = useApi();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const existing = useQuery({ queryKey: ['connection', name], queryFn: () => api.connections.get(name!), enabled: editing });
+  const existing = useQuery({
+    queryKey: ['connection', name],
+    queryFn: () => api.connections.get(name!),
+    enabled: editing,
+  });
   const [form, setForm] = useState<FormState>(blank);
   const [problems, setProblems] = useState<FieldProblems>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [saving, setSaving] = useState(false);
 
+  // Fill the form once: a background refetch must not wipe what the admin is typing.
+  const [loaded, setLoaded] = useState(false);
   useEffect(() => {
-    if (existing.data) setForm(fromConnection(existing.data));
-  }, [existing.data]);
+    if (existing.data && !loaded) {
+      setForm(fromConnection(existing.data));
+      setLoaded(true);
+    }
+  }, [existing.data, loaded]);
 
-  if (editing && existing.error) return <div className="page"><ErrorNotice error={existing.error} what={`load connection ${name}`} /></div>;
-  if (editing && !existing.data) return <div className="page"><Loading /></div>;
+  if (editing && existing.error)
+    return (
+      <div className="page">
+        <ErrorNotice error={existing.error} what={`load connection ${name}`} />
+      </div>
+    );
+  if (editing && !existing.data)
+    return (
+      <div className="page">
+        <Loading />
+      </div>
+    );
 
   const set = <K extends keyof FormState>(key: K, value: FormState[K]) => setForm((f) => ({ ...f, [key]: value }));
 
@@ -104,12 +122,17 @@ export function ConnectionFormPage() {
     const fields = {
       kind: form.kind,
       target: form.target.trim(),
-      networkLabels: form.networkLabels.split(',').map((l) => l.trim()).filter(Boolean),
+      networkLabels: form.networkLabels
+        .split(',')
+        .map((l) => l.trim())
+        .filter(Boolean),
       credential: credential(),
       options,
       description: form.description.trim() || undefined,
     };
-    const parsed = editing ? UpdateConnection.safeParse(fields) : CreateConnection.safeParse({ name: form.name.trim(), ...fields });
+    const parsed = editing
+      ? UpdateConnection.safeParse(fields)
+      : CreateConnection.safeParse({ name: form.name.trim(), ...fields });
     if (!parsed.success) {
       setProblems(problemsByField(parsed.error.issues));
       return;
@@ -141,8 +164,18 @@ export function ConnectionFormPage() {
       <form onSubmit={(e) => void submit(e)} className="form" autoComplete="off" noValidate>
         <Card title="Upstream">
           <div className="form-grid">
-            <Field label="Name" problems={problems.name} hint="Lower-case letters, digits and dashes. Used as the database name or URL prefix by clients.">
-              <input value={form.name} onChange={(e) => set('name', e.target.value)} disabled={editing} placeholder="orders-db" required />
+            <Field
+              label="Name"
+              problems={problems.name}
+              hint="Lower-case letters, digits and dashes. Used as the database name or URL prefix by clients."
+            >
+              <input
+                value={form.name}
+                onChange={(e) => set('name', e.target.value)}
+                disabled={editing}
+                placeholder="orders-db"
+                required
+              />
             </Field>
             <Field label="Kind" problems={problems.kind}>
               <select value={form.kind} onChange={(e) => set('kind', e.target.value as ConnectionKind)}>
@@ -155,13 +188,29 @@ export function ConnectionFormPage() {
             </Field>
           </div>
           <Field label="Target" problems={problems.target} hint="No password in the URL: use the credential below.">
-            <input value={form.target} onChange={(e) => set('target', e.target.value)} placeholder={TARGET_EXAMPLES[form.kind] ?? 'https://…'} />
+            <input
+              value={form.target}
+              onChange={(e) => set('target', e.target.value)}
+              placeholder={TARGET_EXAMPLES[form.kind] ?? 'https://…'}
+            />
           </Field>
-          <Field label="Network labels" problems={problems.networkLabels} hint="Comma-separated. Agents with any of these labels serve the connection.">
-            <input value={form.networkLabels} onChange={(e) => set('networkLabels', e.target.value)} placeholder="eu-west, prod" />
+          <Field
+            label="Network labels"
+            problems={problems.networkLabels}
+            hint="Comma-separated. Agents with any of these labels serve the connection."
+          >
+            <input
+              value={form.networkLabels}
+              onChange={(e) => set('networkLabels', e.target.value)}
+              placeholder="eu-west, prod"
+            />
           </Field>
           <Field label="Description" problems={problems.description}>
-            <input value={form.description} onChange={(e) => set('description', e.target.value)} placeholder="What it holds, who owns it" />
+            <input
+              value={form.description}
+              onChange={(e) => set('description', e.target.value)}
+              placeholder="What it holds, who owns it"
+            />
           </Field>
         </Card>
 
@@ -176,20 +225,41 @@ export function ConnectionFormPage() {
             )}
           </p>
           <div className="segmented" role="radiogroup" aria-label="Credential">
-            {(editing ? (['keep', 'secretRef', 'value', 'none'] as const) : (['secretRef', 'value', 'none'] as const)).map((mode) => (
+            {(editing
+              ? (['keep', 'secretRef', 'value', 'none'] as const)
+              : (['secretRef', 'value', 'none'] as const)
+            ).map((mode) => (
               <label key={mode} className={form.credentialMode === mode ? 'active' : ''}>
-                <input type="radio" name="credentialMode" checked={form.credentialMode === mode} onChange={() => set('credentialMode', mode)} />
+                <input
+                  type="radio"
+                  name="credentialMode"
+                  checked={form.credentialMode === mode}
+                  onChange={() => set('credentialMode', mode)}
+                />
                 {{ keep: 'Keep current', secretRef: 'Secret reference', value: 'Value', none: 'None' }[mode]}
               </label>
             ))}
           </div>
           {form.credentialMode === 'secretRef' && (
-            <Field label="Secret reference" problems={problems.credential} hint="Resolved by the agent from its environment (env:NAME) or a mounted file (file:/path).">
-              <input value={form.secretRef} onChange={(e) => set('secretRef', e.target.value)} placeholder="env:ORDERS_DB_PASSWORD" spellCheck={false} />
+            <Field
+              label="Secret reference"
+              problems={problems.credential}
+              hint="Resolved by the agent from its environment (env:NAME) or a mounted file (file:/path)."
+            >
+              <input
+                value={form.secretRef}
+                onChange={(e) => set('secretRef', e.target.value)}
+                placeholder="env:ORDERS_DB_PASSWORD"
+                spellCheck={false}
+              />
             </Field>
           )}
           {form.credentialMode === 'value' && (
-            <Field label="Secret value" problems={problems.credential} hint="Sealed at rest by the control plane and sent only to agents.">
+            <Field
+              label="Secret value"
+              problems={problems.credential}
+              hint="Sealed at rest by the control plane and sent only to agents."
+            >
               <input
                 type="password"
                 value={form.secretValue}
@@ -205,12 +275,20 @@ export function ConnectionFormPage() {
         <details className="card advanced">
           <summary>Advanced options</summary>
           <Field label="Options (JSON)" problems={problems.options} hint="Kind-specific settings passed to the agent.">
-            <textarea className="mono" rows={5} value={form.options} onChange={(e) => set('options', e.target.value)} spellCheck={false} />
+            <textarea
+              className="mono"
+              rows={5}
+              value={form.options}
+              onChange={(e) => set('options', e.target.value)}
+              spellCheck={false}
+            />
           </Field>
         </details>
 
         {problems.form && <div className="notice notice-error">{problems.form.join(' ')}</div>}
-        {failure !== null && <ErrorNotice error={failure} what={editing ? 'save the connection' : 'create the connection'} />}
+        {failure !== null && (
+          <ErrorNotice error={failure} what={editing ? 'save the connection' : 'create the connection'} />
+        )}
         <div className="form-actions">
           <Link className="button" to={editing ? `/connections/${name}` : '/connections'}>
             Cancel

@@ -17,7 +17,11 @@ export function ConnectionPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const connection = useQuery({ queryKey: ['connection', name], queryFn: () => api.connections.get(name) });
-  const agents = useQuery({ queryKey: ['agents'], queryFn: api.agents.list });
+  const endpoints = useQuery({
+    queryKey: ['connection-endpoints', name],
+    queryFn: () => api.connections.endpoints(name),
+    refetchInterval: 10_000,
+  });
   const test = useMutation({ mutationFn: () => api.connections.test(name) });
   const remove = useMutation({
     mutationFn: () => api.connections.remove(name),
@@ -27,10 +31,19 @@ export function ConnectionPage() {
     },
   });
 
-  if (connection.error) return <div className="page"><ErrorNotice error={connection.error} what={`load connection ${name}`} /></div>;
-  if (!connection.data) return <div className="page"><Loading /></div>;
+  if (connection.error)
+    return (
+      <div className="page">
+        <ErrorNotice error={connection.error} what={`load connection ${name}`} />
+      </div>
+    );
+  if (!connection.data)
+    return (
+      <div className="page">
+        <Loading />
+      </div>
+    );
   const c = connection.data;
-  const serving = (agents.data?.items ?? []).filter((a) => a.status !== 'revoked' && a.labels.some((l) => c.networkLabels.includes(l)));
 
   return (
     <div className="page">
@@ -58,7 +71,8 @@ export function ConnectionPage() {
       {test.error && <ErrorNotice error={test.error} what="test the connection" />}
       {test.data && (
         <div className={`notice ${test.data.ok ? 'notice-good' : 'notice-error'}`} role="status">
-          <strong>{test.data.ok ? 'The upstream answered.' : 'The upstream did not answer as expected.'}</strong> {test.data.message}
+          <strong>{test.data.ok ? 'The upstream answered.' : 'The upstream did not answer as expected.'}</strong>{' '}
+          {test.data.message}
           <span className="muted">
             {test.data.agent ? ` — via agent ${test.data.agent}` : ''}
             {test.data.latencyMs != null ? `, ${formatDuration(test.data.latencyMs)}` : ''}
@@ -70,17 +84,27 @@ export function ConnectionPage() {
         <Card title="Details" className="span-2">
           <dl className="details">
             <dt>Kind</dt>
-            <dd><Badge>{c.kind}</Badge></dd>
+            <dd>
+              <Badge>{c.kind}</Badge>
+            </dd>
             <dt>Target</dt>
-            <dd><code>{c.target}</code></dd>
+            <dd>
+              <code>{c.target}</code>
+            </dd>
             <dt>Credential</dt>
-            <dd><CredentialSummary credential={c.credential} /></dd>
+            <dd>
+              <CredentialSummary credential={c.credential} />
+            </dd>
             <dt>Network labels</dt>
-            <dd><Labels labels={c.networkLabels} /></dd>
+            <dd>
+              <Labels labels={c.networkLabels} />
+            </dd>
             {Object.keys(c.options).length > 0 && (
               <>
                 <dt>Options</dt>
-                <dd><code>{JSON.stringify(c.options)}</code></dd>
+                <dd>
+                  <code>{JSON.stringify(c.options)}</code>
+                </dd>
               </>
             )}
             <dt>Updated</dt>
@@ -88,18 +112,21 @@ export function ConnectionPage() {
           </dl>
         </Card>
         <Card title="Served by">
-          {agents.error ? (
-            <ErrorNotice error={agents.error} what="load agents" />
-          ) : serving.length === 0 ? (
+          {endpoints.error ? (
+            <ErrorNotice error={endpoints.error} what="Agents serving this connection" />
+          ) : !endpoints.data ? (
+            <Loading />
+          ) : endpoints.data.agents.length === 0 ? (
             <p className="muted small">
-              No agent carries any of the labels {c.networkLabels.join(', ')}. <Link to="/agents">Register one</Link> in that network.
+              No online agent carries any of the labels {c.networkLabels.join(', ')}.{' '}
+              <Link to="/agents">Register or start one</Link> in that network.
             </p>
           ) : (
             <ul className="plain-list">
-              {serving.map((a) => (
+              {endpoints.data.agents.map((a) => (
                 <li key={a.id}>
-                  <span className={`dot dot-${a.status}`} /> {a.name}{' '}
-                  <span className="muted small">{a.status === 'online' ? a.addresses.map((x) => x.address).join(', ') : `last seen ${relativeTime(a.lastSeenAt)}`}</span>
+                  <span className="dot dot-online" /> {a.name}{' '}
+                  <span className="muted small">{a.addresses.map((x) => `${x.protocol} ${x.address}`).join(', ')}</span>
                 </li>
               ))}
             </ul>
@@ -113,8 +140,8 @@ export function ConnectionPage() {
 
       <Card title="Use it from CI">
         <p className="muted small">
-          The CLI signs in as the job's service account, finds the nearest agent that serves <strong>{c.name}</strong> and
-          hands the client a short-lived token as its password.
+          The CLI signs in as the job's service account, finds the nearest agent that serves <strong>{c.name}</strong>{' '}
+          and hands the client a short-lived token as its password.
         </p>
         <CodeBlock label="shell" code={ciSnippet(c.name, c.kind, window.location.origin, config.issuer)} />
       </Card>
@@ -122,7 +149,9 @@ export function ConnectionPage() {
       {admin && (
         <Card title="Danger zone">
           <div className="danger-row">
-            <span>Delete this connection. Its agents stop serving it with their next configuration; recordings stay.</span>
+            <span>
+              Delete this connection. Its agents stop serving it with their next configuration; recordings stay.
+            </span>
             <button
               type="button"
               className="button button-danger"

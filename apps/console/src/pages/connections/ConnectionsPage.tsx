@@ -40,7 +40,13 @@ export function ConnectionsPage() {
           empty={
             <EmptyState
               title="No connections yet"
-              action={admin && <Link className="button button-primary" to="/connections/new">Register a connection</Link>}
+              action={
+                admin && (
+                  <Link className="button button-primary" to="/connections/new">
+                    Register a connection
+                  </Link>
+                )
+              }
             >
               A connection names an upstream (a PostgreSQL database or an HTTP API), its credential and the network its
               agents run in. {admin ? '' : 'An admin can register one.'}

@@ -17,12 +17,14 @@ export function GrantsPanel({ connection, subject }: { connection?: string; subj
   const user = useUser();
   const admin = can(user, 'manage');
   const queryClient = useQueryClient();
-  const grants = useQuery({ queryKey: ['grants', connection ?? null], queryFn: () => api.grants.list(connection) });
+  const grants = useQuery({
+    queryKey: ['grants', connection ?? null, subject ?? null],
+    queryFn: () => api.grants.list({ connection, subject }),
+  });
   const remove = useMutation({
     mutationFn: (g: GrantView) => api.grants.remove(g.id),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['grants'] }),
   });
-  const rows = (grants.data?.items ?? []).filter((g) => subject === undefined || g.subject === subject);
 
   return (
     <div className="stack">
@@ -34,15 +36,27 @@ export function GrantsPanel({ connection, subject }: { connection?: string; subj
         <Loading />
       ) : (
         <DataTable<GrantView>
-          rows={rows}
+          rows={grants.data.items}
           rowKey={(g) => g.id}
           empty={
-            <EmptyState title="No grants">
-              Nobody can use {connection ? 'this connection' : 'a connection'} until it is granted to a group or a person.
-            </EmptyState>
+            subject ? (
+              <EmptyState title="No personal grants">Grants to this identity's groups still apply.</EmptyState>
+            ) : (
+              <EmptyState title="No grants">
+                Nobody can use {connection ? 'this connection' : 'a connection'} until it is granted to a group or a
+                person.
+              </EmptyState>
+            )
           }
           columns={[
-            ...(connection ? [] : [{ header: 'Connection', cell: (g: GrantView) => <Link to={`/connections/${g.connection}`}>{g.connection}</Link> }]),
+            ...(connection
+              ? []
+              : [
+                  {
+                    header: 'Connection',
+                    cell: (g: GrantView) => <Link to={`/connections/${g.connection}`}>{g.connection}</Link>,
+                  },
+                ]),
             {
               header: 'Granted to',
               cell: (g) =>
@@ -52,7 +66,8 @@ export function GrantsPanel({ connection, subject }: { connection?: string; subj
                   </>
                 ) : (
                   <>
-                    <Badge tone="info">person</Badge> <Link to={`/identities/${encodeURIComponent(g.subject ?? '')}`}>{g.subject}</Link>
+                    <Badge tone="info">person</Badge>{' '}
+                    <Link to={`/identities/${encodeURIComponent(g.subject ?? '')}`}>{g.subject}</Link>
                   </>
                 ),
             },
@@ -62,7 +77,7 @@ export function GrantsPanel({ connection, subject }: { connection?: string; subj
               cell: (g) =>
                 g.expiresAt === null ? (
                   <span className="muted">never</span>
-                ) : Date.parse(g.expiresAt) < Date.now() ? (
+                ) : g.expired ? (
                   <Badge tone="bad">expired</Badge>
                 ) : (
                   <span title={formatDateTime(g.expiresAt)}>{relativeTime(g.expiresAt)}</span>
@@ -80,7 +95,8 @@ export function GrantsPanel({ connection, subject }: { connection?: string; subj
                         className="button button-small button-danger-quiet"
                         disabled={remove.isPending}
                         onClick={() => {
-                          if (window.confirm(`Remove the grant of ${g.connection} to ${g.group ?? g.subject}?`)) remove.mutate(g);
+                          if (window.confirm(`Remove the grant of ${g.connection} to ${g.group ?? g.subject}?`))
+                            remove.mutate(g);
                         }}
                       >
                         Remove
@@ -134,7 +150,11 @@ function GrantForm({ connection, subject }: { connection?: string; subject?: str
     <form className="inline-form" onSubmit={submit}>
       {!connection && (
         <Field label="Connection" problems={problems.connection}>
-          <input value={form.connection} onChange={(e) => setForm({ ...form, connection: e.target.value })} placeholder="demo-pg" />
+          <input
+            value={form.connection}
+            onChange={(e) => setForm({ ...form, connection: e.target.value })}
+            placeholder="demo-pg"
+          />
         </Field>
       )}
       {!subject && (
@@ -146,15 +166,30 @@ function GrantForm({ connection, subject }: { connection?: string; subject?: str
         </Field>
       )}
       {!subject && (
-        <Field label={to === 'group' ? 'Group' : 'Subject'} problems={[...(problems.group ?? []), ...(problems.subject ?? [])]}>
-          <input value={form.who} onChange={(e) => setForm({ ...form, who: e.target.value })} placeholder={to === 'group' ? 'analysts' : 'user id'} />
+        <Field
+          label={to === 'group' ? 'Group' : 'Subject'}
+          problems={[...(problems.group ?? []), ...(problems.subject ?? [])]}
+        >
+          <input
+            value={form.who}
+            onChange={(e) => setForm({ ...form, who: e.target.value })}
+            placeholder={to === 'group' ? 'analysts' : 'user id'}
+          />
         </Field>
       )}
       <Field label="Reason" problems={problems.reason}>
-        <input value={form.reason} onChange={(e) => setForm({ ...form, reason: e.target.value })} placeholder="Quarterly reporting" />
+        <input
+          value={form.reason}
+          onChange={(e) => setForm({ ...form, reason: e.target.value })}
+          placeholder="Quarterly reporting"
+        />
       </Field>
       <Field label="Expires" problems={problems.expiresAt}>
-        <input type="datetime-local" value={form.expiresAt} onChange={(e) => setForm({ ...form, expiresAt: e.target.value })} />
+        <input
+          type="datetime-local"
+          value={form.expiresAt}
+          onChange={(e) => setForm({ ...form, expiresAt: e.target.value })}
+        />
       </Field>
       <button type="submit" className="button button-primary" disabled={create.isPending}>
         Grant access
@@ -167,4 +202,3 @@ function GrantForm({ connection, subject }: { connection?: string; subject?: str
     </form>
   );
 }
-

@@ -1,31 +1,69 @@
-import { useState } from 'react';
-import { useQuery } from '@tanstack/react-query';
-import { useNavigate } from 'react-router';
+import { useState, type FormEvent } from 'react';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useNavigate, useSearchParams } from 'react-router';
+import type { IdentityView } from '@portcullis/api';
 import { useApi } from '../../app-context.js';
-import type { IdentityView } from '../../api/pending-schemas.js';
 import { DataTable } from '../../components/DataTable.js';
 import { Badge, EmptyState, ErrorNotice, Labels, Loading, PageHeader } from '../../components/ui.js';
 import { formatDateTime, relativeTime } from '../../lib/format.js';
 
+/** /identities?username=&status=disabled|enabled — filters live in the URL. */
 export function IdentitiesPage() {
   const api = useApi();
   const navigate = useNavigate();
-  const [search, setSearch] = useState('');
-  const identities = useQuery({ queryKey: ['identities'], queryFn: api.identities.list, refetchInterval: 10_000 });
-  const needle = search.trim().toLowerCase();
-  const rows = (identities.data?.items ?? []).filter(
-    (i) => !needle || [i.username ?? '', i.subject, ...i.groups].some((text) => text.toLowerCase().includes(needle)),
-  );
+  const [params, setParams] = useSearchParams();
+  const username = params.get('username') ?? '';
+  const status = params.get('status') ?? '';
+  const [draft, setDraft] = useState(username);
+  const query = {
+    username: username || undefined,
+    disabled: status === 'disabled' ? true : status === 'enabled' ? false : undefined,
+  };
+
+  const identities = useInfiniteQuery({
+    queryKey: ['identities', query],
+    queryFn: ({ pageParam }) => api.identities.list({ ...query, limit: 100, cursor: pageParam }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    refetchInterval: (q) => ((q.state.data?.pages.length ?? 0) <= 1 ? 10_000 : false),
+  });
+  const rows = identities.data?.pages.flatMap((p) => p.items) ?? [];
+  const setFilter = (key: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    setParams(next);
+  };
+  const search = (e: FormEvent) => {
+    e.preventDefault();
+    setFilter('username', draft.trim());
+  };
 
   return (
     <div className="page">
       <PageHeader
         title="Identities"
-        description="People and service accounts the control plane has seen, with their groups. Disable one to end its sessions everywhere."
-        actions={<input className="search" type="search" placeholder="Search name, subject or group" value={search} onChange={(e) => setSearch(e.target.value)} />}
+        description="People and service accounts the control plane has seen in a valid token. Disable one to end its sessions on every agent."
+        actions={
+          <form className="page-actions" onSubmit={search}>
+            <select value={status} onChange={(e) => setFilter('status', e.target.value)} aria-label="Status">
+              <option value="">All</option>
+              <option value="enabled">Active</option>
+              <option value="disabled">Disabled</option>
+            </select>
+            <input
+              className="search"
+              type="search"
+              placeholder="Username"
+              value={draft}
+              onChange={(e) => setDraft(e.target.value)}
+              aria-label="Username"
+            />
+          </form>
+        }
       />
       {identities.error ? (
-        <ErrorNotice error={identities.error} what="Identities" onRetry={() => void identities.refetch()} />
+        <ErrorNotice error={identities.error} what="load identities" onRetry={() => void identities.refetch()} />
       ) : !identities.data ? (
         <Loading />
       ) : (
@@ -34,9 +72,23 @@ export function IdentitiesPage() {
           rowKey={(i) => i.subject}
           onRowClick={(i) => void navigate(`/identities/${encodeURIComponent(i.subject)}`)}
           empty={
-            <EmptyState title={needle ? 'No identity matches' : 'No identities seen yet'}>
-              {needle ? 'Try another name or group.' : 'Identities appear after they sign in to the console, the CLI or an agent.'}
+            <EmptyState title={username || status ? 'No identity matches' : 'No identities seen yet'}>
+              {username || status
+                ? 'Try another name or status.'
+                : 'Identities appear once they use a token with the console, the CLI or an agent.'}
             </EmptyState>
+          }
+          footer={
+            identities.hasNextPage && (
+              <button
+                type="button"
+                className="button"
+                onClick={() => void identities.fetchNextPage()}
+                disabled={identities.isFetchingNextPage}
+              >
+                {identities.isFetchingNextPage ? 'Loading…' : 'Load more'}
+              </button>
+            )
           }
           columns={[
             {
@@ -48,10 +100,26 @@ export function IdentitiesPage() {
                 </div>
               ),
             },
-            { header: 'Groups', cell: (i) => <Labels labels={i.groups} /> },
-            { header: 'Live sessions', cell: (i) => i.liveSessions ?? '—', align: 'right' },
-            { header: 'Last seen', cell: (i) => <span title={formatDateTime(i.lastSeenAt)}>{relativeTime(i.lastSeenAt)}</span> },
-            { header: 'Status', cell: (i) => (i.disabled ? <Badge tone="bad" title={i.disabledReason ?? undefined}>disabled</Badge> : <Badge tone="good">active</Badge>) },
+            {
+              header: 'Groups',
+              cell: (i) => (i.groups.length ? <Labels labels={i.groups} /> : <span className="muted">—</span>),
+            },
+            { header: 'Roles', cell: (i) => i.roles.join(', ') || <span className="muted">—</span> },
+            {
+              header: 'Last seen',
+              cell: (i) => <span title={formatDateTime(i.lastSeenAt)}>{relativeTime(i.lastSeenAt)}</span>,
+            },
+            {
+              header: 'Status',
+              cell: (i) =>
+                i.disabled ? (
+                  <Badge tone="bad" title={i.disableReason ?? undefined}>
+                    disabled
+                  </Badge>
+                ) : (
+                  <Badge tone="good">active</Badge>
+                ),
+            },
           ]}
         />
       )}

@@ -38,10 +38,20 @@ export function OverviewPage() {
       <PageHeader title="Overview" description="The data path right now and over the last hour." />
 
       <div className="grid grid-4">
-        <Stat label="Agents online" value={agents.data ? counts.online : '…'} tone={counts.online > 0 ? 'good' : undefined} hint={`${counts.offline} offline`} />
+        <Stat
+          label="Agents online"
+          value={agents.data ? counts.online : '…'}
+          tone={counts.online > 0 ? 'good' : undefined}
+          hint={`${counts.offline} offline`}
+        />
         <Stat label="Live sessions" value={seesSessions ? (sessions.data ? live.length : '…') : '—'} />
         <Stat label="Requests, last hour" value={stats.data ? stats.data.requests : '—'} />
-        <Stat label="Blocked, last hour" value={stats.data ? stats.data.blocked : '—'} tone={stats.data?.blocked ? 'bad' : undefined} hint={stats.data ? `${stats.data.refusedTokens} refused tokens` : undefined} />
+        <Stat
+          label="Blocked, last hour"
+          value={stats.data ? stats.data.blocked : '—'}
+          tone={stats.data?.blocked ? 'bad' : undefined}
+          hint={stats.data ? `${stats.data.refusedTokens} refused tokens` : undefined}
+        />
       </div>
 
       <div className="grid grid-3">
@@ -73,7 +83,14 @@ export function OverviewPage() {
           ) : (
             <BarChart
               label="Sessions started per 5 minutes"
-              bars={bucketByTime(sessionItems, (s) => s.startedAt, () => 1, now - HOUR, now, 12)}
+              bars={bucketByTime(
+                sessionItems,
+                (s) => s.startedAt,
+                () => 1,
+                now - HOUR,
+                now,
+                12,
+              )}
               formatX={formatClock}
             />
           )}
@@ -87,7 +104,9 @@ export function OverviewPage() {
           ) : !stats.data ? (
             <Loading />
           ) : Object.keys(stats.data.maskedByEntity).length === 0 ? (
-            <EmptyState title="Nothing masked in the last hour">Masking rules are written on the Policies page.</EmptyState>
+            <EmptyState title="Nothing masked in the last hour">
+              Masking rules are written on the Policies page.
+            </EmptyState>
           ) : (
             <HBarList
               items={Object.entries(stats.data.maskedByEntity)
@@ -96,7 +115,11 @@ export function OverviewPage() {
             />
           )}
         </Card>
-        <Card title="Recent sessions" className="span-2" actions={seesSessions && <Link to="/sessions">All sessions</Link>}>
+        <Card
+          title="Recent sessions"
+          className="span-2"
+          actions={seesSessions && <Link to="/sessions">All sessions</Link>}
+        >
           {!seesSessions ? (
             <p className="muted">Sessions are visible to admins and auditors.</p>
           ) : sessions.error ? null : !sessions.data ? (
@@ -108,7 +131,8 @@ export function OverviewPage() {
               onRowClick={(s) => void navigate(`/sessions/${s.id}`)}
               empty={
                 <EmptyState title="No sessions in the last hour">
-                  Sessions appear here when someone connects through an agent, e.g. <code>portcullis run demo-pg -- psql</code>.
+                  Sessions appear here when someone connects through an agent, e.g.{' '}
+                  <code>portcullis run demo-pg -- psql</code>.
                 </EmptyState>
               }
               columns={[
@@ -119,7 +143,11 @@ export function OverviewPage() {
                 {
                   header: 'Status',
                   cell: (s) =>
-                    s.endedAt === null ? <Badge tone="info">live</Badge> : <Badge tone={decisionTone(s.outcome)}>{s.outcome ?? 'ended'}</Badge>,
+                    s.endedAt === null ? (
+                      <Badge tone="info">live</Badge>
+                    ) : (
+                      <Badge tone={decisionTone(s.outcome)}>{s.outcome ?? 'ended'}</Badge>
+                    ),
                 },
                 {
                   header: 'Duration',

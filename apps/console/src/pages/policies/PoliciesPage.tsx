@@ -40,7 +40,11 @@ export function PoliciesPage() {
   const dirty = text !== null && current.data !== undefined && text !== pretty(current.data.policy);
 
   if (text === null || parsed === null) {
-    return <div className="page">{current.error && !missing ? <ErrorNotice error={current.error} what="load the policy" /> : <Loading />}</div>;
+    return (
+      <div className="page">
+        {current.error && !missing ? <ErrorNotice error={current.error} what="load the policy" /> : <Loading />}
+      </div>
+    );
   }
 
   return (
@@ -62,7 +66,11 @@ export function PoliciesPage() {
         }
       />
       {current.error && <ErrorNotice error={current.error} what="Stored policies (you can still draft and preview)" />}
-      {save.isSuccess && !dirty && <div className="notice notice-good">Saved. Agents receive the new version with their next configuration push.</div>}
+      {save.isSuccess && !dirty && (
+        <div className="notice notice-good">
+          Saved. Agents receive the new version with their next configuration push.
+        </div>
+      )}
       <div className="policy-layout">
         <Card
           title={current.data ? `Editor — based on v${current.data.version}${dirty ? ' (edited)' : ''}` : 'Editor'}

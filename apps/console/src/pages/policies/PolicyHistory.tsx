@@ -32,13 +32,19 @@ export function PolicyHistory({
       ) : !versions.data ? (
         <Loading />
       ) : versions.data.items.length === 0 ? (
-        <EmptyState title="No saved versions yet">Each save creates a version you can compare with and roll back to.</EmptyState>
+        <EmptyState title="No saved versions yet">
+          Each save creates a version you can compare with and roll back to.
+        </EmptyState>
       ) : (
         <div className="history">
           <ul className="history-list">
             {versions.data.items.map((v) => (
               <li key={v.version}>
-                <button type="button" className={`history-item ${v.version === selected ? 'active' : ''}`} onClick={() => setSelected(v.version)}>
+                <button
+                  type="button"
+                  className={`history-item ${v.version === selected ? 'active' : ''}`}
+                  onClick={() => setSelected(v.version)}
+                >
                   <strong>v{v.version}</strong>
                   {v.version === currentVersion && <span className="muted"> · current</span>}
                   <span className="muted small">
@@ -56,7 +62,8 @@ export function PolicyHistory({
               <>
                 <div className="diff-bar">
                   <span className="muted small">
-                    <span className="diff-removed-key">− v{chosen.version}</span> <span className="diff-added-key">+ editor</span>
+                    <span className="diff-removed-key">− v{chosen.version}</span>{' '}
+                    <span className="diff-added-key">+ editor</span>
                   </span>
                   {canRollback && chosen.version !== currentVersion && (
                     <button
@@ -64,7 +71,8 @@ export function PolicyHistory({
                       className="button button-small"
                       disabled={rollingBack}
                       onClick={() => {
-                        if (window.confirm(`Roll back to v${chosen.version}? It is saved as a new version.`)) onRollback(chosen);
+                        if (window.confirm(`Roll back to v${chosen.version}? It is saved as a new version.`))
+                          onRollback(chosen);
                       }}
                     >
                       Roll back to v{chosen.version}

@@ -43,11 +43,24 @@ export function PolicyPreviewPane({ policy }: { policy: Record<string, unknown> 
     };
   }, [api, mode, sample, policy]);
 
-  const decision = result ? (typeof result.decision === 'string' ? { action: result.decision } : result.decision) : null;
-  const explanation = result?.explanation === undefined ? [] : Array.isArray(result.explanation) ? result.explanation : [result.explanation];
+  const decision = result
+    ? typeof result.decision === 'string'
+      ? { action: result.decision }
+      : result.decision
+    : null;
+  const explanation =
+    result?.explanation === undefined
+      ? []
+      : Array.isArray(result.explanation)
+        ? result.explanation
+        : [result.explanation];
 
   return (
-    <Card title="Preview" className="policy-preview" actions={pending && <span className="muted small">checking…</span>}>
+    <Card
+      title="Preview"
+      className="policy-preview"
+      actions={pending && <span className="muted small">checking…</span>}
+    >
       <div className="segmented" role="radiogroup" aria-label="Sample kind">
         {(['text', 'sql'] as const).map((m) => (
           <label key={m} className={mode === m ? 'active' : ''}>
@@ -63,7 +76,14 @@ export function PolicyPreviewPane({ policy }: { policy: Record<string, unknown> 
           </label>
         ))}
       </div>
-      <textarea className="mono sample" rows={5} value={sample} onChange={(e) => setSample(e.target.value)} spellCheck={false} aria-label="Sample" />
+      <textarea
+        className="mono sample"
+        rows={5}
+        value={sample}
+        onChange={(e) => setSample(e.target.value)}
+        spellCheck={false}
+        aria-label="Sample"
+      />
       {!policy && <p className="muted small">The draft has errors: previewing against the saved policy.</p>}
       {error !== null && <ErrorNotice error={error} what="Preview" />}
       {decision && (
@@ -92,7 +112,11 @@ function MaskedOutput({ masked }: { masked: unknown }) {
   if (typeof masked === 'string') return <pre className="statement masked">{masked}</pre>;
   const m = masked as { columns?: unknown; rows?: unknown };
   if (Array.isArray(m.columns) && Array.isArray(m.rows)) {
-    return <ResultPreview result={{ columns: m.columns.map(String), rows: m.rows.filter(Array.isArray), truncated: false }} />;
+    return (
+      <ResultPreview
+        result={{ columns: m.columns.map(String), rows: m.rows.filter(Array.isArray), truncated: false }}
+      />
+    );
   }
   return <pre className="statement masked">{JSON.stringify(masked, null, 2)}</pre>;
 }

@@ -9,7 +9,15 @@ const part = (event: EventView, key: string): Json => {
   return typeof v === 'object' && v !== null ? (v as Json) : {};
 };
 
-export function EventDetail({ event, statement, offsetMs }: { event: EventView; statement: RecordedStatement | null; offsetMs: number }) {
+export function EventDetail({
+  event,
+  statement,
+  offsetMs,
+}: {
+  event: EventView;
+  statement: RecordedStatement | null;
+  offsetMs: number;
+}) {
   if (event.type === 'session_start') {
     const s = part(event, 'sessionStart');
     return (
@@ -141,7 +149,13 @@ export function ResultPreview({ result }: { result: NonNullable<RecordedStatemen
               <tr key={r}>
                 {result.columns.map((_, i) => (
                   <td key={i} className="mono">
-                    {row[i] === null || row[i] === undefined ? <span className="null">NULL</span> : typeof row[i] === 'object' ? JSON.stringify(row[i]) : String(row[i])}
+                    {row[i] === null || row[i] === undefined ? (
+                      <span className="null">NULL</span>
+                    ) : typeof row[i] === 'object' ? (
+                      JSON.stringify(row[i])
+                    ) : (
+                      String(row[i])
+                    )}
                   </td>
                 ))}
               </tr>

@@ -3,7 +3,13 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import type { EventView } from '@portcullis/api';
 import { Badge, decisionTone, EmptyState, Loading } from '../../components/ui.js';
 import { formatDateTime, formatDuration } from '../../lib/format.js';
-import { maskedTotals, playbackDelayMs, readStatement, step as clampStep, type RecordedStatement } from '../../lib/replay.js';
+import {
+  maskedTotals,
+  playbackDelayMs,
+  readStatement,
+  step as clampStep,
+  type RecordedStatement,
+} from '../../lib/replay.js';
 import { EventDetail } from './EventDetail.js';
 
 const SPEEDS = [1, 2, 5, 10, 50];
@@ -52,9 +58,11 @@ export function Replay({
     if (hasMore && !loadingMore && (lastVisible >= events.length - 20 || step >= events.length - 1)) loadMore();
   }, [hasMore, loadingMore, lastVisible, step, events.length, loadMore]);
 
+  // Follow the step, but not each page load: someone scrolling ahead must not be pulled back.
+  const hasEvents = events.length > 0;
   useEffect(() => {
-    if (events.length > 0) virtualizer.scrollToIndex(current, { align: 'auto' });
-  }, [current, events.length, virtualizer]);
+    if (hasEvents) virtualizer.scrollToIndex(current, { align: 'auto' });
+  }, [current, hasEvents, virtualizer]);
 
   useEffect(() => {
     if (!playing) return;
@@ -82,20 +90,41 @@ export function Replay({
   }, [current, events.length, onStep]);
 
   if (events.length === 0) {
-    return loadingMore || hasMore ? <Loading label="Loading events…" /> : <EmptyState title="No events recorded for this session yet" />;
+    return loadingMore || hasMore ? (
+      <Loading label="Loading events…" />
+    ) : (
+      <EmptyState title="No events recorded for this session yet" />
+    );
   }
   const event = events[current]!;
 
   return (
     <div className="replay">
       <div className="replay-controls" role="toolbar" aria-label="Replay">
-        <button type="button" className="button button-small" onClick={() => onStep(0)} disabled={current === 0} title="First event">
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => onStep(0)}
+          disabled={current === 0}
+          title="First event"
+        >
           First
         </button>
-        <button type="button" className="button button-small" onClick={() => onStep(clampStep(current, -1, events.length))} disabled={current === 0} title="Step back (↑ or k)">
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => onStep(clampStep(current, -1, events.length))}
+          disabled={current === 0}
+          title="Step back (↑ or k)"
+        >
           ◀ Back
         </button>
-        <button type="button" className="button button-small button-primary" onClick={() => setPlaying((p) => !p)} title="Play at the recorded pace (space)">
+        <button
+          type="button"
+          className="button button-small button-primary"
+          onClick={() => setPlaying((p) => !p)}
+          title="Play at the recorded pace (space)"
+        >
           {playing ? '❚❚ Pause' : '▶ Play'}
         </button>
         <button
@@ -140,30 +169,66 @@ export function Replay({
                 <div
                   key={row.key}
                   className={`replay-row ${row.index === current ? 'selected' : ''}`}
-                  style={{ position: 'absolute', top: 0, left: 0, right: 0, height: row.size, transform: `translateY(${row.start}px)` }}
+                  style={{
+                    position: 'absolute',
+                    top: 0,
+                    left: 0,
+                    right: 0,
+                    height: row.size,
+                    transform: `translateY(${row.start}px)`,
+                  }}
                   onClick={e ? () => onStep(row.index) : undefined}
                 >
-                  {e ? <EventRow event={e} statement={statements[row.index] ?? null} offsetMs={Date.parse(e.time) - origin} /> : <span className="muted">Loading more events…</span>}
+                  {e ? (
+                    <EventRow
+                      event={e}
+                      statement={statements[row.index] ?? null}
+                      offsetMs={Date.parse(e.time) - origin}
+                    />
+                  ) : (
+                    <span className="muted">Loading more events…</span>
+                  )}
                 </div>
               );
             })}
           </div>
         </div>
         <div className="replay-detail">
-          <EventDetail event={event} statement={statements[current] ?? null} offsetMs={Date.parse(event.time) - origin} />
-          <p className="muted small">Recorded {formatDateTime(event.time)} · seq {event.seq}</p>
+          <EventDetail
+            event={event}
+            statement={statements[current] ?? null}
+            offsetMs={Date.parse(event.time) - origin}
+          />
+          <p className="muted small">
+            Recorded {formatDateTime(event.time)} · seq {event.seq}
+          </p>
         </div>
       </div>
     </div>
   );
 }
 
-function EventRow({ event, statement, offsetMs }: { event: EventView; statement: RecordedStatement | null; offsetMs: number }) {
-  const label = event.type === 'session_start' ? 'Session opened' : event.type === 'session_end' ? 'Session closed' : statement?.text || '(empty statement)';
+function EventRow({
+  event,
+  statement,
+  offsetMs,
+}: {
+  event: EventView;
+  statement: RecordedStatement | null;
+  offsetMs: number;
+}) {
+  const label =
+    event.type === 'session_start'
+      ? 'Session opened'
+      : event.type === 'session_end'
+        ? 'Session closed'
+        : statement?.text || '(empty statement)';
   return (
     <>
       <span className="replay-offset mono">+{formatDuration(offsetMs)}</span>
-      <span className="replay-kind">{event.type === 'statement' ? statement?.kind || 'stmt' : event.type === 'session_start' ? 'start' : 'end'}</span>
+      <span className="replay-kind">
+        {event.type === 'statement' ? statement?.kind || 'stmt' : event.type === 'session_start' ? 'start' : 'end'}
+      </span>
       <span className="replay-text mono">{label}</span>
       {statement?.decision && <Badge tone={decisionTone(statement.decision.action)}>{statement.decision.action}</Badge>}
       {statement?.error && <Badge tone="bad">error</Badge>}

@@ -17,8 +17,18 @@ export function SessionReplayPage() {
     refetchInterval: (q) => (q.state.data && q.state.data.endedAt === null ? 2_000 : false),
   });
 
-  if (session.error) return <div className="page"><ErrorNotice error={session.error} what="load the session" /></div>;
-  if (!session.data) return <div className="page"><Loading /></div>;
+  if (session.error)
+    return (
+      <div className="page">
+        <ErrorNotice error={session.error} what="load the session" />
+      </div>
+    );
+  if (!session.data)
+    return (
+      <div className="page">
+        <Loading />
+      </div>
+    );
   const s = session.data;
   const live = s.endedAt === null;
 
@@ -62,7 +72,14 @@ function SessionEvents({ sessionId, live }: { sessionId: string; live: boolean }
   return (
     <>
       {error !== null && <ErrorNotice error={error} what="load the session's events" onRetry={() => void loadMore()} />}
-      <Replay events={events} hasMore={hasMore && error === null} loadingMore={loading} loadMore={() => void loadMore()} step={step} onStep={onStep} />
+      <Replay
+        events={events}
+        hasMore={hasMore && error === null}
+        loadingMore={loading}
+        loadMore={() => void loadMore()}
+        step={step}
+        onStep={onStep}
+      />
     </>
   );
 }

@@ -65,28 +65,53 @@ export function SessionsPage() {
               if (trace.trim()) void navigate(`/traces/${encodeURIComponent(trace.trim())}`);
             }}
           >
-            <input type="search" placeholder="Open a trace id" value={trace} onChange={(e) => setTrace(e.target.value)} />
+            <input
+              type="search"
+              placeholder="Open a trace id"
+              value={trace}
+              onChange={(e) => setTrace(e.target.value)}
+            />
           </form>
         }
       />
       <form className="filters" onSubmit={apply}>
         <Field label="Identity">
-          <input value={draft.identity} onChange={(e) => setDraft({ ...draft, identity: e.target.value })} placeholder="username or subject" />
+          <input
+            value={draft.identity}
+            onChange={(e) => setDraft({ ...draft, identity: e.target.value })}
+            placeholder="username or subject"
+          />
         </Field>
         <Field label="Connection">
-          <input value={draft.connection} onChange={(e) => setDraft({ ...draft, connection: e.target.value })} placeholder="demo-pg" />
+          <input
+            value={draft.connection}
+            onChange={(e) => setDraft({ ...draft, connection: e.target.value })}
+            placeholder="demo-pg"
+          />
         </Field>
         <Field label="Agent">
           <input value={draft.agent} onChange={(e) => setDraft({ ...draft, agent: e.target.value })} />
         </Field>
         <Field label="Outcome">
-          <input value={draft.outcome} onChange={(e) => setDraft({ ...draft, outcome: e.target.value })} placeholder="closed, refused…" />
+          <input
+            value={draft.outcome}
+            onChange={(e) => setDraft({ ...draft, outcome: e.target.value })}
+            placeholder="closed, refused…"
+          />
         </Field>
         <Field label="From">
-          <input type="datetime-local" value={toLocalInput(draft.from)} onChange={(e) => setDraft({ ...draft, from: fromLocalInput(e.target.value) })} />
+          <input
+            type="datetime-local"
+            value={toLocalInput(draft.from)}
+            onChange={(e) => setDraft({ ...draft, from: fromLocalInput(e.target.value) })}
+          />
         </Field>
         <Field label="To">
-          <input type="datetime-local" value={toLocalInput(draft.to)} onChange={(e) => setDraft({ ...draft, to: fromLocalInput(e.target.value) })} />
+          <input
+            type="datetime-local"
+            value={toLocalInput(draft.to)}
+            onChange={(e) => setDraft({ ...draft, to: fromLocalInput(e.target.value) })}
+          />
         </Field>
         <div className="filters-actions">
           <button type="submit" className="button button-primary">
@@ -125,13 +150,22 @@ export function SessionsPage() {
           }
           footer={
             sessions.hasNextPage && (
-              <button type="button" className="button" onClick={() => void sessions.fetchNextPage()} disabled={sessions.isFetchingNextPage}>
+              <button
+                type="button"
+                className="button"
+                onClick={() => void sessions.fetchNextPage()}
+                disabled={sessions.isFetchingNextPage}
+              >
                 {sessions.isFetchingNextPage ? 'Loading…' : 'Load older sessions'}
               </button>
             )
           }
           columns={[
-            { header: 'Started', cell: (s) => <span title={formatDateTime(s.startedAt)}>{relativeTime(s.startedAt)}</span>, width: '8rem' },
+            {
+              header: 'Started',
+              cell: (s) => <span title={formatDateTime(s.startedAt)}>{relativeTime(s.startedAt)}</span>,
+              width: '8rem',
+            },
             {
               header: 'Identity',
               cell: (s) => (
@@ -143,9 +177,16 @@ export function SessionsPage() {
             },
             { header: 'Connection', cell: (s) => s.connection },
             { header: 'Agent', cell: (s) => <span className="muted">{s.agentName}</span> },
-            { header: 'Client', cell: (s) => <span className="muted small">{s.applicationName || s.clientAddress || '—'}</span> },
+            {
+              header: 'Client',
+              cell: (s) => <span className="muted small">{s.applicationName || s.clientAddress || '—'}</span>,
+            },
             { header: 'Statements', cell: (s) => s.statementCount, align: 'right' },
-            { header: 'Traffic', cell: (s) => <span className="muted small">{formatBytes(s.bytesToClient)}</span>, align: 'right' },
+            {
+              header: 'Traffic',
+              cell: (s) => <span className="muted small">{formatBytes(s.bytesToClient)}</span>,
+              align: 'right',
+            },
             {
               header: 'Duration',
               align: 'right',

@@ -39,7 +39,14 @@ export function TracePage() {
       ) : !trace.data ? (
         <Loading />
       ) : (
-        <Replay events={trace.data.events} hasMore={false} loadingMore={false} loadMore={() => undefined} step={step} onStep={onStep} />
+        <Replay
+          events={trace.data.events}
+          hasMore={false}
+          loadingMore={false}
+          loadMore={() => undefined}
+          step={step}
+          onStep={onStep}
+        />
       )}
     </div>
   );

@@ -52,7 +52,11 @@ export function useSessionEvents(sessionId: string, live: boolean) {
   useEffect(() => {
     if (!live || !exhausted) return;
     const timer = setInterval(() => void loadMore(), 2_000);
-    return () => clearInterval(timer);
+    // One last look when the session ends, for the events recorded since the previous poll.
+    return () => {
+      clearInterval(timer);
+      if (mounted.current) void loadMore();
+    };
   }, [live, exhausted, loadMore]);
 
   return { events, hasMore: !exhausted, loading, error, loadMore };
