@@ -35,6 +35,10 @@ export interface AgentConfig {
   recordingFailure: 'refuse' | 'serve';
   /** serve: keep serving from the last snapshot while the control plane is away; refuse: fail closed. */
   offlineMode: 'serve' | 'refuse';
+  /** PEM files for TLS to PostgreSQL clients (sslmode=require / verify-full). */
+  pgTls: { certFile: string; keyFile: string } | undefined;
+  /** Seconds a session may outlive the token it was opened with. */
+  sessionExpiryGraceSeconds: number;
   logLevel: string;
 }
 
@@ -51,6 +55,9 @@ const flagToEnv = {
   'spool-max-bytes': 'PORTCULLIS_SPOOL_MAX_BYTES',
   'recording-failure': 'PORTCULLIS_RECORDING_FAILURE',
   'offline-mode': 'PORTCULLIS_OFFLINE_MODE',
+  'pg-tls-cert': 'PORTCULLIS_PG_TLS_CERT',
+  'pg-tls-key': 'PORTCULLIS_PG_TLS_KEY',
+  'session-expiry-grace': 'PORTCULLIS_SESSION_EXPIRY_GRACE_SECONDS',
   'log-level': 'LOG_LEVEL',
 } as const;
 
@@ -101,6 +108,9 @@ const envSchema = z.object({
   PORTCULLIS_SPOOL_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(256 * 1024 * 1024),
   PORTCULLIS_RECORDING_FAILURE: z.enum(['refuse', 'serve']).default('refuse'),
   PORTCULLIS_OFFLINE_MODE: z.enum(['serve', 'refuse']).default('serve'),
+  PORTCULLIS_PG_TLS_CERT: z.string().trim().min(1).optional(),
+  PORTCULLIS_PG_TLS_KEY: z.string().trim().min(1).optional(),
+  PORTCULLIS_SESSION_EXPIRY_GRACE_SECONDS: z.coerce.number().int().min(0).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -130,6 +140,9 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     throw new ConfigError(`invalid agent configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  if ((e.PORTCULLIS_PG_TLS_CERT === undefined) !== (e.PORTCULLIS_PG_TLS_KEY === undefined)) {
+    throw new ConfigError('invalid agent configuration:\n  PORTCULLIS_PG_TLS_CERT and PORTCULLIS_PG_TLS_KEY go together');
+  }
   return {
     controlPlane: e.PORTCULLIS_CONTROL_PLANE,
     agentToken: e.PORTCULLIS_AGENT_TOKEN,
@@ -144,6 +157,11 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     spoolMaxBytes: e.PORTCULLIS_SPOOL_MAX_BYTES,
     recordingFailure: e.PORTCULLIS_RECORDING_FAILURE,
     offlineMode: e.PORTCULLIS_OFFLINE_MODE,
+    pgTls:
+      e.PORTCULLIS_PG_TLS_CERT && e.PORTCULLIS_PG_TLS_KEY
+        ? { certFile: e.PORTCULLIS_PG_TLS_CERT, keyFile: e.PORTCULLIS_PG_TLS_KEY }
+        : undefined,
+    sessionExpiryGraceSeconds: e.PORTCULLIS_SESSION_EXPIRY_GRACE_SECONDS,
     logLevel: e.LOG_LEVEL,
   };
 }

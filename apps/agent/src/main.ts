@@ -1,17 +1,29 @@
+import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { startAgent, type EngineName } from './agent.js';
-import { ConfigError, formatHostPort, loadConfig } from './config.js';
+import { ConfigError, formatHostPort, loadConfig, type AgentConfig } from './config.js';
 import type { EngineFactory } from './engines/engine.js';
+import { PostgresEngine } from './engines/postgres/postgres-engine.js';
+import { TokenVerifier } from './identity/token-verifier.js';
 
-/**
- * ENGINE REGISTRATION POINT, by protocol name. Each factory gets EngineDeps (engines/engine.ts).
- * The PostgreSQL engine (./engines/postgres/) is wired here once delivered, along the lines of
- *   postgres: (deps) => new PostgresEngine({
- *     host: deps.listen.host, port: deps.listen.port, snapshots: deps.snapshots,
- *     verifier: new TokenVerifier(deps.snapshots), recorder: deps.recorder,
- *     resolveCredential: deps.resolveCredential, metrics: deps.metrics, logger: deps.log }),
- */
-const engines: Partial<Record<EngineName, EngineFactory>> = {};
+/** The engines, by protocol name; each gets EngineDeps (engines/engine.ts). */
+function engineFactories(config: AgentConfig): Partial<Record<EngineName, EngineFactory>> {
+  return {
+    postgres: (deps) =>
+      new PostgresEngine({
+        host: deps.listen.host,
+        port: deps.listen.port,
+        snapshots: deps.snapshots,
+        verifier: new TokenVerifier(deps.snapshots),
+        recorder: deps.recorder,
+        resolveCredential: deps.resolveCredential,
+        tls: config.pgTls && { cert: readFileSync(config.pgTls.certFile), key: readFileSync(config.pgTls.keyFile) },
+        expiryGraceMs: config.sessionExpiryGraceSeconds * 1000,
+        metrics: deps.metrics,
+        logger: deps.log,
+      }),
+  };
+}
 
 async function main(): Promise<void> {
   let config;
@@ -23,7 +35,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = pino({ level: config.logLevel, base: { service: 'portcullis-agent' }, redact: ['agentToken', '*.agentToken'] });
-  const agent = await startAgent(config, log, engines);
+  const agent = await startAgent(config, log, engineFactories(config));
 
   const listening = Object.entries(agent.listening.engines).map(([name, address]) => `${name}=${formatHostPort(address)}`);
   log.info(`agent listening: ${[...listening, `status=${formatHostPort(agent.listening.status)}`].join(' ')}`);

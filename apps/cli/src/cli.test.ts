@@ -1,65 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { decodeJwt } from 'jose';
+import { closedPort, portcullis as run, startDevIdp } from './test-support.js';
 
-const cliMain = fileURLToPath(new URL('./main.ts', import.meta.url));
-const devIdpMain = fileURLToPath(new URL('../../dev-idp/src/main.ts', import.meta.url));
-const cwd = fileURLToPath(new URL('..', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real `portcullis` command in a clean environment with its own config folder. */
-function portcullis(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliMain, ...args], {
-    cwd,
-    env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-/** The dev IdP as the e2e harness runs it: its own process, port 0, waiting for "listening on". */
-async function startDevIdp(dataDir: string): Promise<{ issuer: string; process: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', devIdpMain], {
-    cwd,
-    env: { PATH: process.env.PATH, IDP_PORT: '0', IDP_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  const issuer = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d;
-      const match = /listening on (\S+)/.exec(stdout);
-      if (match) resolve(match[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`dev-idp exited with ${code}: ${stderr}`)));
-  });
-  return { issuer, process: child };
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** Runs the real `portcullis` command with its own config folder. */
+const portcullis = (args: string[], env: Record<string, string> = {}) => run(home, args, env);
 
 let home: string;
 before(async () => {

@@ -15,7 +15,7 @@ export interface Candidate {
 
 /** "host:port" or "[v6]:port"; undefined when it is neither. */
 export function parseHostPort(text: string): HostPort | undefined {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim());
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text.trim());
   const port = Number(match?.[3]);
   if (!match || !(port > 0 && port < 65536)) return undefined;
   return { host: (match[1] ?? match[2])!, port };

@@ -14,8 +14,6 @@ export function buildProgram(): Command {
     .description('Reach data through Portcullis, and manage agents, connections, grants and identities')
     // Thrown instead of exiting, so that main decides the exit code (2 for usage errors).
     .exitOverride()
-    // `portcullis run <connection> -- <command>`: options after the connection belong to the command.
-    .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .addOption(
       new Option('--control-plane <url>', `control plane URL (default ${DEFAULT_CONTROL_PLANE})`).env('PORTCULLIS_URL'),

@@ -204,7 +204,7 @@ describe('recording ingestion', () => {
     const agent = await insertAgent(sql, 'rec-crash', ['default']);
     const sid = randomUUID();
     const batches: RecordingBatch[] = [batch([sessionStart(1, sid)])];
-    for (let i = 0; i < 150; i++) {
+    for (let i = 0; i < 80; i++) {
       const seq = 2 + i * 2;
       batches.push(batch([statement(seq, sid, i * 2 + 1), statement(seq + 1, sid, i * 2 + 2)]));
     }

@@ -255,7 +255,11 @@ describe('sessions API', () => {
     );
     const third = all.body.items[2];
     assert.equal(third.text, 'SELECT 2');
-    assert.equal(third.time, new Date(s.startedAt.getTime() + 2).toISOString(), 'event time kept to the millisecond, in UTC');
+    assert.equal(
+      third.time,
+      new Date(s.startedAt.getTime() + 2).toISOString(),
+      'event time kept to the millisecond, in UTC',
+    );
     assert.equal(third.statementIndex, 2);
     assert.equal(third.traceId, 't-2');
     assert.equal(third.action, 'allow');

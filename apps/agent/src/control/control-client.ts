@@ -59,7 +59,7 @@ export interface ControlClientOptions {
   engines: () => Engine[];
   log: Logger;
   metrics?: AgentMetrics;
-  /** Reconnect backoff, full jitter: first ceiling (200 ms) and cap (4 s: back within ~5 s). */
+  /** Reconnect backoff, full jitter: first ceiling (200 ms) and cap (3 s, so an agent is back within 5 s even on a busy host). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   /** Retry period after the control plane refused the token. */
@@ -99,7 +99,7 @@ export class ControlClient {
     this.channelCredentials = options.insecure
       ? grpcCredentials.createInsecure()
       : grpcCredentials.createSsl(options.caFile ? readFileSync(options.caFile) : null);
-    this.backoff = new Backoff(options.initialBackoffMs ?? 200, options.maxBackoffMs ?? 4000);
+    this.backoff = new Backoff(options.initialBackoffMs ?? 200, options.maxBackoffMs ?? 3000);
   }
 
   start(): void {

@@ -31,8 +31,8 @@ export function registerEnvCommands(program: Command): void {
 
   program
     .command('run <connection> <command...>')
+    // Everything after `--` is the command's, options included.
     .description('run a command with the environment of `portcullis env` (e.g. portcullis run demo-pg -- psql -c "select 1")')
-    .passThroughOptions()
     .action(async (connection: string, command: string[], _opts, cmd: Command) => {
       const ctx = await contextOf(cmd);
       const found = await connectionEnvironment(ctx, connection);

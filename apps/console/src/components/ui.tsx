@@ -87,21 +87,32 @@ export function EmptyState({ title, children, action }: { title: string; childre
 }
 
 /**
- * An API error shown where it happened. A route the control plane does not have yet gets a calm
- * "not available" note rather than an alarm.
+ * An API error shown where it happened: `what` completes "Could not …". A route the control plane
+ * does not have yet gets a calm "not available" note instead, with `unavailable` saying what still
+ * works.
  */
-export function ErrorNotice({ error, what, onRetry }: { error: unknown; what?: string; onRetry?: () => void }) {
+export function ErrorNotice({
+  error,
+  what,
+  unavailable,
+  onRetry,
+}: {
+  error: unknown;
+  what: string;
+  unavailable?: string;
+  onRetry?: () => void;
+}) {
   if (error instanceof ApiFailure && error.kind === 'missing-endpoint') {
     return (
       <div className="notice notice-info" role="status">
-        <strong>Not available on this control plane yet.</strong> {what ? `${what}: ` : ''}
-        <span className="muted">{error.message}</span>
+        <strong>Not available on this control plane yet.</strong> {unavailable && `${unavailable} `}
+        <span className="muted">({error.message})</span>
       </div>
     );
   }
   return (
     <div className="notice notice-error" role="alert">
-      <strong>{what ? `Could not ${what}.` : 'Something went wrong.'}</strong> {describeError(error)}
+      <strong>Could not {what}.</strong> {describeError(error)}
       {onRetry && (
         <button type="button" className="link-button" onClick={onRetry}>
           Try again

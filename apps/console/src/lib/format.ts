@@ -50,3 +50,13 @@ export function formatBytes(n: number): string {
   }
   return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
+
+/** Time since the first event, short enough for a list column: "+276 ms", "+12.3 s", "+14:58", "+1:02:03". */
+export function formatOffset(ms: number): string {
+  if (ms < 1000) return `+${Math.round(ms)} ms`;
+  if (ms < 60_000) return `+${(ms / 1000).toFixed(1)} s`;
+  const total = Math.floor(ms / 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  return h > 0 ? `+${h}:${pad(m)}:${pad(s)}` : `+${m}:${pad(s)}`;
+}

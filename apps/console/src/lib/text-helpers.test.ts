@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bucketByTime } from './buckets.js';
+import { formatOffset } from './format.js';
 import { problemsByField } from './issues.js';
 import { lineDiff } from './line-diff.js';
 import { parsePolicyText } from './policy-text.js';
@@ -71,5 +72,14 @@ describe('agent snippets', () => {
       agentEnvSnippet({ name: 'a', token: 'pca_x$y', labels: ['eu', 'prod'], controlPlaneGrpc: 'cp:8090' }),
       "PORTCULLIS_CONTROL_PLANE=cp:8090\nPORTCULLIS_AGENT_TOKEN='pca_x$y'\nPORTCULLIS_LABELS=eu,prod",
     );
+  });
+});
+
+describe('replay offsets', () => {
+  it('stay short enough for the list column', () => {
+    assert.equal(formatOffset(276.4), '+276 ms');
+    assert.equal(formatOffset(12_340), '+12.3 s');
+    assert.equal(formatOffset(898_000), '+14:58');
+    assert.equal(formatOffset(3_723_000), '+1:02:03');
   });
 });

@@ -23,7 +23,7 @@ export class AgentPresence {
     await this.prisma.agent.update({
       where: { id: agentId },
       data: {
-        version: hello.version,
+        version: hello.version || null,
         hostname: hello.hostname || null,
         addresses: hello.addresses.map((a) => ({ protocol: a.protocol, address: a.address })),
         online: true,

@@ -156,6 +156,12 @@ export class AgentStreams {
       .publishAgentConnected(agent.id, stream.connectedAt)
       .catch((err: Error) => this.log.warn(`agent ${agent.name}: connect not announced: ${err.message}`));
     this.log.log(`agent ${agent.name} connected (version ${hello.version || '?'}, host ${hello.hostname || '?'})`);
+    const reported = [...hello.labels].sort().join(',');
+    if (hello.labels.length > 0 && reported !== [...agent.labels].sort().join(',')) {
+      this.log.warn(
+        `agent ${agent.name} reports labels [${reported}] but is registered with [${agent.labels.join(',')}]; the registered labels decide what it serves`,
+      );
+    }
 
     stream.send({
       body: {

@@ -113,7 +113,7 @@ export function ConnectionPage() {
         </Card>
         <Card title="Served by">
           {endpoints.error ? (
-            <ErrorNotice error={endpoints.error} what="Agents serving this connection" />
+            <ErrorNotice error={endpoints.error} what="find the agents serving this connection" />
           ) : !endpoints.data ? (
             <Loading />
           ) : endpoints.data.agents.length === 0 ? (

@@ -100,7 +100,11 @@ export function OverviewPage() {
       <div className="grid grid-3">
         <Card title="Masked values by entity, last hour">
           {stats.error ? (
-            <ErrorNotice error={stats.error} what="Request, block and masking counters" />
+            <ErrorNotice
+              error={stats.error}
+              what="load the request, block and masking counters"
+              unavailable="Request, block and masking counters need GET /overview."
+            />
           ) : !stats.data ? (
             <Loading />
           ) : Object.keys(stats.data.maskedByEntity).length === 0 ? (

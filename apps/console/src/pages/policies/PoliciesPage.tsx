@@ -65,7 +65,13 @@ export function PoliciesPage() {
           )
         }
       />
-      {current.error && <ErrorNotice error={current.error} what="Stored policies (you can still draft and preview)" />}
+      {current.error && (
+        <ErrorNotice
+          error={current.error}
+          what="load the stored policy"
+          unavailable="Policies cannot be stored yet; drafting and preview still work."
+        />
+      )}
       {save.isSuccess && !dirty && (
         <div className="notice notice-good">
           Saved. Agents receive the new version with their next configuration push.

@@ -28,7 +28,7 @@ export function PolicyHistory({
   return (
     <Card title="Version history">
       {versions.error ? (
-        <ErrorNotice error={versions.error} what="Policy history" />
+        <ErrorNotice error={versions.error} what="load the policy history" />
       ) : !versions.data ? (
         <Loading />
       ) : versions.data.items.length === 0 ? (

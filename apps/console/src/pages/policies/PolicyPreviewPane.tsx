@@ -85,7 +85,7 @@ export function PolicyPreviewPane({ policy }: { policy: Record<string, unknown> 
         aria-label="Sample"
       />
       {!policy && <p className="muted small">The draft has errors: previewing against the saved policy.</p>}
-      {error !== null && <ErrorNotice error={error} what="Preview" />}
+      {error !== null && <ErrorNotice error={error} what="preview the policy" />}
       {decision && (
         <div className="stack preview-result">
           <div className="detail-heading">

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { EventView } from '@portcullis/api';
 import { Badge, decisionTone, EmptyState, Loading } from '../../components/ui.js';
-import { formatDateTime, formatDuration } from '../../lib/format.js';
+import { formatDateTime, formatOffset } from '../../lib/format.js';
 import {
   maskedTotals,
   playbackDelayMs,
@@ -150,7 +150,11 @@ export function Replay({
           Event {current + 1} of {events.length}
           {hasMore ? '+' : ''} · idle gaps over 3 s are shortened
         </span>
-        <span className="replay-summary">
+        <span
+          className="replay-summary"
+          title={hasMore ? 'Counted over the events loaded so far' : 'Counted over the whole recording'}
+        >
+          {hasMore && (blocked > 0 || Object.keys(totals).length > 0) && <span className="muted small">so far: </span>}
           {blocked > 0 && <Badge tone="bad">{blocked} blocked</Badge>}
           {Object.entries(totals).map(([entity, n]) => (
             <Badge key={entity} tone="warn">
@@ -225,7 +229,7 @@ function EventRow({
         : statement?.text || '(empty statement)';
   return (
     <>
-      <span className="replay-offset mono">+{formatDuration(offsetMs)}</span>
+      <span className="replay-offset mono">{formatOffset(offsetMs)}</span>
       <span className="replay-kind">
         {event.type === 'statement' ? statement?.kind || 'stmt' : event.type === 'session_start' ? 'start' : 'end'}
       </span>

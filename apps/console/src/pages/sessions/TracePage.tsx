@@ -35,7 +35,7 @@ export function TracePage() {
         }
       />
       {trace.error ? (
-        <ErrorNotice error={trace.error} what="Trace replay" />
+        <ErrorNotice error={trace.error} what="load the trace" />
       ) : !trace.data ? (
         <Loading />
       ) : (
