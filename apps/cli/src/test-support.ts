@@ -1,10 +1,12 @@
-// Helpers for the CLI's process tests (not part of the build).
+// Helpers for the CLI's process tests (not part of the build). The command runs from dist/, as
+// users run it: `pnpm --filter @portcullis/cli run build` first.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const cliMain = fileURLToPath(new URL('./main.ts', import.meta.url));
+const cliMain = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const devIdpMain = fileURLToPath(new URL('../../dev-idp/src/main.ts', import.meta.url));
 const cwd = fileURLToPath(new URL('..', import.meta.url));
 
@@ -23,7 +25,8 @@ export interface RunningCli {
 
 /** Starts the real `portcullis` command in a clean environment whose home (and config folder) is `home`. */
 export function startPortcullis(home: string, args: string[], env: Record<string, string> = {}): RunningCli {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliMain, ...args], {
+  if (!existsSync(cliMain)) throw new Error(`${cliMain} is missing: build the CLI first`);
+  const child = spawn(process.execPath, [cliMain, ...args], {
     cwd,
     env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,6 +5,7 @@ import { formatOffset } from './format.js';
 import { problemsByField } from './issues.js';
 import { lineDiff } from './line-diff.js';
 import { parsePolicyText } from './policy-text.js';
+import { sessionQuery } from './session-filters.js';
 import { agentEnvSnippet, shellQuote } from './snippets.js';
 
 describe('policy editor text', () => {
@@ -81,5 +82,21 @@ describe('replay offsets', () => {
     assert.equal(formatOffset(12_340), '+12.3 s');
     assert.equal(formatOffset(898_000), '+14:58');
     assert.equal(formatOffset(3_723_000), '+1:02:03');
+  });
+});
+
+describe('session search filters', () => {
+  const none = { identity: '', connection: '', agent: '', outcome: '', from: '', to: '' };
+  it('searches a UUID as a subject and anything else as a username', () => {
+    assert.deepEqual(sessionQuery({ ...none, identity: ' carol ' }).username, 'carol');
+    const bySubject = sessionQuery({ ...none, identity: '6b3f7a52-1c0e-4d8a-9f21-a11ce0000001' });
+    assert.equal(bySubject.subject, '6b3f7a52-1c0e-4d8a-9f21-a11ce0000001');
+    assert.equal(bySubject.username, undefined);
+  });
+
+  it('leaves empty filters out of the query', () => {
+    assert.deepEqual(JSON.parse(JSON.stringify(sessionQuery({ ...none, connection: 'demo-pg' }))), {
+      connection: 'demo-pg',
+    });
   });
 });

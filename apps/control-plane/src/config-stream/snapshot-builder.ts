@@ -86,6 +86,8 @@ export class SnapshotBuilder {
         reason: i.disableReason ?? '',
       })),
       generatedAt: now,
+      // Filled once policies are stored (policy management).
+      policy: undefined,
     };
   }
 

@@ -1,16 +1,15 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { useSearchParams } from 'react-router';
 import type { AuditEntryView, AuditQuery } from '@portcullis/api';
 import { useApi } from '../../app-context.js';
 import { DataTable } from '../../components/DataTable.js';
+import { useUrlFilters } from '../../components/use-url-filters.js';
 import { Badge, EmptyState, ErrorNotice, Field, Loading, PageHeader } from '../../components/ui.js';
 import { fromLocalInput, toLocalInput } from '../../lib/datetime.js';
 import { download, toCsv, toJsonl } from '../../lib/export.js';
 import { formatDateTime } from '../../lib/format.js';
 
 const FILTERS = ['action', 'actor', 'from', 'to'] as const;
-type Filters = Record<(typeof FILTERS)[number], string>;
 
 /** An export stops here rather than freeze the tab; narrow the filters for more. */
 const EXPORT_LIMIT = 50_000;
@@ -29,9 +28,7 @@ const CSV_COLUMNS: { header: string; value: (e: AuditEntryView) => unknown }[] =
 
 export function AuditPage() {
   const api = useApi();
-  const [params, setParams] = useSearchParams();
-  const filters = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) ?? ''])) as Filters;
-  const [draft, setDraft] = useState(filters);
+  const { filters, draft, edit, apply } = useUrlFilters(FILTERS);
   const [expanded, setExpanded] = useState<string | null>(null);
   const [exporting, setExporting] = useState<string | null>(null);
   const [exportError, setExportError] = useState<unknown>(null);
@@ -49,13 +46,6 @@ export function AuditPage() {
     getNextPageParam: (page) => page.nextCursor ?? undefined,
   });
   const rows = audit.data?.pages.flatMap((p) => p.items) ?? [];
-
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
-    const next = new URLSearchParams();
-    for (const k of FILTERS) if (draft[k].trim()) next.set(k, draft[k].trim());
-    setParams(next);
-  };
 
   /** Fetches every page under the current filters, then hands the file to the browser. */
   const exportAs = async (format: 'jsonl' | 'csv') => {
@@ -110,29 +100,25 @@ export function AuditPage() {
         <Field label="Action">
           <input
             value={draft.action}
-            onChange={(e) => setDraft({ ...draft, action: e.target.value })}
+            onChange={(e) => edit('action', e.target.value)}
             placeholder="connection.create"
           />
         </Field>
         <Field label="Actor">
-          <input
-            value={draft.actor}
-            onChange={(e) => setDraft({ ...draft, actor: e.target.value })}
-            placeholder="alice"
-          />
+          <input value={draft.actor} onChange={(e) => edit('actor', e.target.value)} placeholder="alice" />
         </Field>
         <Field label="From">
           <input
             type="datetime-local"
             value={toLocalInput(draft.from)}
-            onChange={(e) => setDraft({ ...draft, from: fromLocalInput(e.target.value) })}
+            onChange={(e) => edit('from', fromLocalInput(e.target.value))}
           />
         </Field>
         <Field label="To">
           <input
             type="datetime-local"
             value={toLocalInput(draft.to)}
-            onChange={(e) => setDraft({ ...draft, to: fromLocalInput(e.target.value) })}
+            onChange={(e) => edit('to', fromLocalInput(e.target.value))}
           />
         </Field>
         <div className="filters-actions">

@@ -1,38 +1,21 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { useNavigate, useSearchParams } from 'react-router';
-import type { SessionQuery, SessionView } from '@portcullis/api';
+import { useNavigate } from 'react-router';
+import type { SessionView } from '@portcullis/api';
 import { useApi } from '../../app-context.js';
 import { DataTable } from '../../components/DataTable.js';
 import { Badge, decisionTone, EmptyState, ErrorNotice, Field, Loading, PageHeader } from '../../components/ui.js';
 import { formatBytes, formatDateTime, formatDuration, relativeTime } from '../../lib/format.js';
 import { fromLocalInput, toLocalInput } from '../../lib/datetime.js';
-
-const FILTERS = ['identity', 'connection', 'agent', 'outcome', 'from', 'to'] as const;
-type Filters = Record<(typeof FILTERS)[number], string>;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The URL's filters as a SessionQuery: an identity that is a UUID is a subject, otherwise a username. */
-function toQuery(f: Filters): Partial<SessionQuery> {
-  const identity = f.identity.trim();
-  return {
-    ...(identity ? (UUID.test(identity) ? { subject: identity } : { username: identity }) : {}),
-    connection: f.connection.trim() || undefined,
-    agent: f.agent.trim() || undefined,
-    outcome: f.outcome.trim() || undefined,
-    from: f.from || undefined,
-    to: f.to || undefined,
-  };
-}
+import { SESSION_FILTERS, sessionQuery } from '../../lib/session-filters.js';
+import { useUrlFilters } from '../../components/use-url-filters.js';
 
 export function SessionsPage() {
   const api = useApi();
   const navigate = useNavigate();
-  const [params, setParams] = useSearchParams();
-  const filters = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) ?? ''])) as Filters;
-  const [draft, setDraft] = useState<Filters>(filters);
+  const { filters, draft, edit, apply, clear, active: filtered } = useUrlFilters(SESSION_FILTERS);
   const [trace, setTrace] = useState('');
-  const query = toQuery(filters);
+  const query = sessionQuery(filters);
 
   const sessions = useInfiniteQuery({
     queryKey: ['sessions', 'search', query],
@@ -43,14 +26,6 @@ export function SessionsPage() {
     refetchInterval: (q) => ((q.state.data?.pages.length ?? 0) <= 1 ? 2_000 : false),
   });
   const rows = sessions.data?.pages.flatMap((p) => p.items) ?? [];
-
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
-    const next = new URLSearchParams();
-    for (const k of FILTERS) if (draft[k].trim()) next.set(k, draft[k].trim());
-    setParams(next);
-  };
-  const filtered = FILTERS.some((k) => filters[k]);
 
   return (
     <div className="page">
@@ -78,24 +53,20 @@ export function SessionsPage() {
         <Field label="Identity">
           <input
             value={draft.identity}
-            onChange={(e) => setDraft({ ...draft, identity: e.target.value })}
+            onChange={(e) => edit('identity', e.target.value)}
             placeholder="username or subject"
           />
         </Field>
         <Field label="Connection">
-          <input
-            value={draft.connection}
-            onChange={(e) => setDraft({ ...draft, connection: e.target.value })}
-            placeholder="demo-pg"
-          />
+          <input value={draft.connection} onChange={(e) => edit('connection', e.target.value)} placeholder="demo-pg" />
         </Field>
         <Field label="Agent">
-          <input value={draft.agent} onChange={(e) => setDraft({ ...draft, agent: e.target.value })} />
+          <input value={draft.agent} onChange={(e) => edit('agent', e.target.value)} />
         </Field>
         <Field label="Outcome">
           <input
             value={draft.outcome}
-            onChange={(e) => setDraft({ ...draft, outcome: e.target.value })}
+            onChange={(e) => edit('outcome', e.target.value)}
             placeholder="closed, refused…"
           />
         </Field>
@@ -103,14 +74,14 @@ export function SessionsPage() {
           <input
             type="datetime-local"
             value={toLocalInput(draft.from)}
-            onChange={(e) => setDraft({ ...draft, from: fromLocalInput(e.target.value) })}
+            onChange={(e) => edit('from', fromLocalInput(e.target.value))}
           />
         </Field>
         <Field label="To">
           <input
             type="datetime-local"
             value={toLocalInput(draft.to)}
-            onChange={(e) => setDraft({ ...draft, to: fromLocalInput(e.target.value) })}
+            onChange={(e) => edit('to', fromLocalInput(e.target.value))}
           />
         </Field>
         <div className="filters-actions">
@@ -118,14 +89,7 @@ export function SessionsPage() {
             Search
           </button>
           {filtered && (
-            <button
-              type="button"
-              className="button"
-              onClick={() => {
-                setDraft(Object.fromEntries(FILTERS.map((k) => [k, ''])) as Filters);
-                setParams(new URLSearchParams());
-              }}
-            >
+            <button type="button" className="button" onClick={clear}>
               Clear
             </button>
           )}
