@@ -223,11 +223,11 @@ describe('PostgreSQL through the agent', () => {
     }, { timeoutMs: 5000, what: 'recorded session' });
     assert.equal(session.username, 'carol');
     const events = (await api(cp, alice, 'GET', `/api/v1/sessions/${session.id}/events`)).body.items;
-    const texts = events.map((e: any) => e.text ?? e.data?.text);
+    const texts = events.map((e: any) => e.text);
     assert.ok(texts.includes('select id, city from customers order by id limit 4'), JSON.stringify(texts));
-    const bound = events.find((e: any) => (e.text ?? e.data?.text) === 'select email from customers where id = $1');
+    const bound = events.find((e: any) => e.text === 'select email from customers where id = $1');
     assert.ok(bound, 'extended-protocol statement recorded');
-    const data = bound.data ?? bound;
+    const data = bound.data.statement;
     assert.deepEqual(data.parameters, ['11']);
     assert.equal(data.commandTag, 'SELECT 1');
     assert.equal(Number(data.rowCount), 1);

@@ -16,7 +16,10 @@ import { closedPort, portcullis } from './test-support.js';
 function exportsOf(stdout: string): Record<string, string> {
   // Evaluated by a real shell, so the quoting is checked too.
   const script = `${stdout}\nnode -e 'process.stdout.write(JSON.stringify(process.env))'`;
-  const env = JSON.parse(execFileSync('sh', ['-c', script], { env: { PATH: process.env.PATH } }).toString()) as Record<string, string>;
+  const env = JSON.parse(execFileSync('sh', ['-c', script], { env: { PATH: process.env.PATH } }).toString()) as Record<
+    string,
+    string
+  >;
   return Object.fromEntries(Object.entries(env).filter(([k]) => /^PG|^DEMO_LLM_/.test(k)));
 }
 
@@ -31,7 +34,8 @@ describe('portcullis grants, identities, env and run', () => {
   const cli = (args: string[], extra: Record<string, string> = {}) => portcullis(home, args, { ...env, ...extra });
   const asAlice = ['--username', 'alice', '--password', 'alice'];
   const ciBot = { PORTCULLIS_CLIENT_ID: 'ci-bot', PORTCULLIS_CLIENT_SECRET: 'ci-bot-secret' };
-  const sql = (statement: string) => execFileSync('psql', [db.url, '-v', 'ON_ERROR_STOP=1', '-qAtc', statement]).toString();
+  const sql = (statement: string) =>
+    execFileSync('psql', [db.url, '-v', 'ON_ERROR_STOP=1', '-qAtc', statement]).toString();
 
   before(async () => {
     home = await mkdtemp(join(tmpdir(), 'portcullis-cli-lifecycle-'));
@@ -53,15 +57,64 @@ describe('portcullis grants, identities, env and run', () => {
   });
 
   it('grants create with --expires-in and a reason; env and run pick the agent that answers', async () => {
-    assert.equal((await cli([...asAlice, 'connections', 'create', 'demo-pg', '--kind', 'postgres', '--target', 'postgres://db.internal:5432/demo', '--label', 'net-a'])).code, 0);
-    assert.equal((await cli([...asAlice, 'connections', 'create', 'demo-llm', '--kind', 'http', '--target', 'http://llm.internal', '--label', 'net-a'])).code, 0);
-    const grant = await cli([...asAlice, 'grants', 'create', '--connection', 'demo-pg', '--group', 'ci', '--expires-in', '1h', '--reason', 'nightly export', '--json']);
+    assert.equal(
+      (
+        await cli([
+          ...asAlice,
+          'connections',
+          'create',
+          'demo-pg',
+          '--kind',
+          'postgres',
+          '--target',
+          'postgres://db.internal:5432/demo',
+          '--label',
+          'net-a',
+        ])
+      ).code,
+      0,
+    );
+    assert.equal(
+      (
+        await cli([
+          ...asAlice,
+          'connections',
+          'create',
+          'demo-llm',
+          '--kind',
+          'http',
+          '--target',
+          'http://llm.internal',
+          '--label',
+          'net-a',
+        ])
+      ).code,
+      0,
+    );
+    const grant = await cli([
+      ...asAlice,
+      'grants',
+      'create',
+      '--connection',
+      'demo-pg',
+      '--group',
+      'ci',
+      '--expires-in',
+      '1h',
+      '--reason',
+      'nightly export',
+      '--json',
+    ]);
     assert.equal(grant.code, 0, grant.stderr);
     const created = JSON.parse(grant.stdout);
     assert.equal(created.reason, 'nightly export');
     assert.ok(Math.abs(Date.parse(created.expiresAt) - (Date.now() + 3_600_000)) < 60_000);
     assert.equal((await cli([...asAlice, 'grants', 'create', '--connection', 'demo-llm', '--group', 'ci'])).code, 0);
-    assert.equal((await cli([...asAlice, 'grants', 'create', '--connection', 'demo-pg', '--group', 'x', '--expires-in', '1 week'])).code, 2);
+    assert.equal(
+      (await cli([...asAlice, 'grants', 'create', '--connection', 'demo-pg', '--group', 'x', '--expires-in', '1 week']))
+        .code,
+      2,
+    );
 
     const dead = await closedPort();
     sql(`INSERT INTO agents (id, name, token_hash, labels, addresses, online, last_seen_at, updated_at) VALUES
@@ -73,14 +126,17 @@ describe('portcullis grants, identities, env and run', () => {
     assert.equal(pg.code, 0, pg.stderr);
     assert.match(pg.stderr, /through agent agent-near/);
     const vars = exportsOf(pg.stdout);
-    assert.deepEqual({ ...vars, PGPASSWORD: '<token>' }, {
-      PGHOST: '127.0.0.1',
-      PGPORT: String(agentPort),
-      PGDATABASE: 'demo-pg',
-      PGUSER: 'ci-bot',
-      PGPASSWORD: '<token>',
-      PGSSLMODE: 'prefer',
-    });
+    assert.deepEqual(
+      { ...vars, PGPASSWORD: '<token>' },
+      {
+        PGHOST: '127.0.0.1',
+        PGPORT: String(agentPort),
+        PGDATABASE: 'demo-pg',
+        PGUSER: 'ci-bot',
+        PGPASSWORD: '<token>',
+        PGSSLMODE: 'prefer',
+      },
+    );
     assert.equal(decodeJwt(vars.PGPASSWORD!).azp, 'ci-bot');
 
     const http = await cli(['env', 'demo-llm', '--json'], ciBot);
@@ -119,19 +175,26 @@ describe('portcullis grants, identities, env and run', () => {
     const disabled = await cli([...asAlice, 'identities', 'disable', 'dave', '--reason', 'contract ended']);
     assert.equal(disabled.code, 0, disabled.stderr);
     assert.match(disabled.stdout, /^dave \(\S+\) disabled$/m);
-    await eventually(async () => {
-      const refused = await cli(['whoami', '--username', 'dave', '--password', 'dave']);
-      return refused.code === 1 && /403 Forbidden: identity is disabled/.test(refused.stderr);
-    }, { timeoutMs: 10_000, what: 'dave refused' });
+    await eventually(
+      async () => {
+        const refused = await cli(['whoami', '--username', 'dave', '--password', 'dave']);
+        return refused.code === 1 && /403 Forbidden: identity is disabled/.test(refused.stderr);
+      },
+      { timeoutMs: 10_000, what: 'dave refused' },
+    );
     const listed = JSON.parse((await cli([...asAlice, 'identities', 'list', '--disabled', '--json'])).stdout);
-    assert.deepEqual(listed.map((i: { username: string; disableReason: string }) => [i.username, i.disableReason]), [['dave', 'contract ended']]);
+    assert.deepEqual(
+      listed.map((i: { username: string; disableReason: string }) => [i.username, i.disableReason]),
+      [['dave', 'contract ended']],
+    );
 
     const lastAdmin = await cli([...asAlice, 'identities', 'disable', 'alice', '--reason', 'testing']);
     assert.equal(lastAdmin.code, 1);
     assert.match(lastAdmin.stderr, /409 Conflict: alice is the last enabled admin/);
 
     assert.equal((await cli([...asAlice, 'identities', 'enable', 'dave', '--reason', 'rehired'])).code, 0);
-    await eventually(async () => (await cli(['whoami', '--username', 'dave', '--password', 'dave'])).code === 0, { what: 'dave accepted again' });
+    await eventually(async () => (await cli(['whoami', '--username', 'dave', '--password', 'dave'])).code === 0, {
+      what: 'dave accepted again',
+    });
   });
-
 });

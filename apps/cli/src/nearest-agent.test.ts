@@ -41,14 +41,33 @@ describe('choosing the nearest agent', () => {
     const ranked = await rankAgents(
       endpoints([
         ['slow', [['postgres', 'a:1']]],
-        ['fast', [['http', 'x:1'], ['postgres', 'b:1']]],
+        [
+          'fast',
+          [
+            ['http', 'x:1'],
+            ['postgres', 'b:1'],
+          ],
+        ],
         ['down', [['postgres', 'c:1']]],
-        ['middle', [['postgres', 'd:1'], ['postgres', 'not an address']]],
+        [
+          'middle',
+          [
+            ['postgres', 'd:1'],
+            ['postgres', 'not an address'],
+          ],
+        ],
       ]),
       'postgres',
       probe,
     );
-    assert.deepEqual(ranked.map((c) => [c.agent, c.connectMs]), [['fast', 2], ['middle', 5], ['slow', 9]]);
+    assert.deepEqual(
+      ranked.map((c) => [c.agent, c.connectMs]),
+      [
+        ['fast', 2],
+        ['middle', 5],
+        ['slow', 9],
+      ],
+    );
     assert.deepEqual(probed.sort(), ['a:1', 'b:1', 'c:1', 'd:1'], 'only postgres addresses are probed');
     assert.equal(maxInFlight, 4, 'in parallel');
   });

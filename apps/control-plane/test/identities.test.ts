@@ -15,13 +15,19 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
   let sql: pg.Client;
   const agents: FakeAgent[] = [];
   const token: Record<string, string> = {};
-  const call = (who: string, method: string, path: string, body?: unknown) => api(cp, token[who], method, `/api/v1${path}`, body);
-  const configVersion = async () => Number((await sql.query('SELECT version FROM config_state WHERE id = 1')).rows[0]?.version ?? 1);
+  const call = (who: string, method: string, path: string, body?: unknown) =>
+    api(cp, token[who], method, `/api/v1${path}`, body);
+  const configVersion = async () =>
+    Number((await sql.query('SELECT version FROM config_state WHERE id = 1')).rows[0]?.version ?? 1);
 
   before(async () => {
     issuer = await startIssuer();
     db = await createDatabase('cp_identities');
-    cp = await startControlPlane({ idp: { url: issuer.keycloakUrl } as never, databaseUrl: db.url, env: { AGENT_OFFLINE_AFTER_MS: '60000' } });
+    cp = await startControlPlane({
+      idp: { url: issuer.keycloakUrl } as never,
+      databaseUrl: db.url,
+      env: { AGENT_OFFLINE_AFTER_MS: '60000' },
+    });
     sql = await pgClient(db.url);
     token.alice = await issuer.token({ sub: 'sub-alice', username: 'alice', roles: ['admin'] });
     token.frank = await issuer.token({ sub: 'sub-frank', username: 'frank', roles: ['admin'] });
@@ -30,7 +36,9 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
     token.dave = await issuer.token({ sub: 'sub-dave', username: 'dave', groups: ['contractors'] });
     // Every caller is recorded when first seen (asynchronously, after its first call).
     for (const who of ['alice', 'erin', 'carol', 'dave']) await call(who, 'GET', '/me');
-    await eventually(async () => (await sql.query('SELECT count(*)::int AS n FROM identities')).rows[0].n === 4, { what: 'identities recorded' });
+    await eventually(async () => (await sql.query('SELECT count(*)::int AS n FROM identities')).rows[0].n === 4, {
+      what: 'identities recorded',
+    });
   });
 
   after(async () => {
@@ -55,11 +63,17 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
     assert.ok(Date.parse(dave.firstSeenAt) <= Date.parse(dave.lastSeenAt));
 
     const byName = await call('alice', 'GET', '/identities?username=carol');
-    assert.deepEqual(byName.body.items.map((i: { subject: string }) => i.subject), ['sub-carol']);
+    assert.deepEqual(
+      byName.body.items.map((i: { subject: string }) => i.subject),
+      ['sub-carol'],
+    );
     const page1 = await call('alice', 'GET', '/identities?limit=3');
     assert.equal(page1.body.items.length, 3);
     const page2 = await call('alice', 'GET', `/identities?limit=3&cursor=${page1.body.nextCursor}`);
-    assert.deepEqual(page2.body.items.map((i: { subject: string }) => i.subject), ['sub-erin']);
+    assert.deepEqual(
+      page2.body.items.map((i: { subject: string }) => i.subject),
+      ['sub-erin'],
+    );
     assert.equal(page2.body.nextCursor, null);
 
     assert.equal((await call('alice', 'GET', '/identities/sub-dave')).body.username, 'dave');
@@ -85,11 +99,17 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
     const first = await a.next('config');
     assert.deepEqual(first.value.disabledIdentities, []);
 
-    assert.equal((await call('erin', 'POST', '/identities/sub-dave/disable', { reason: 'contract ended' })).status, 403);
+    assert.equal(
+      (await call('erin', 'POST', '/identities/sub-dave/disable', { reason: 'contract ended' })).status,
+      403,
+    );
     const noReason = await call('alice', 'POST', '/identities/sub-dave/disable', { reason: '  ' });
     assert.equal(noReason.status, 400);
     assert.match(noReason.body.message, /reason/);
-    assert.equal((await call('alice', 'POST', '/identities/sub-dave/disable', { reason: 'x'.repeat(501) })).status, 400);
+    assert.equal(
+      (await call('alice', 'POST', '/identities/sub-dave/disable', { reason: 'x'.repeat(501) })).status,
+      400,
+    );
     const unknown = await call('alice', 'POST', '/identities/sub-nobody/disable', { reason: 'contract ended' });
     assert.equal(unknown.status, 404);
     assert.match(unknown.body.message, /sub-nobody/);
@@ -103,13 +123,18 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
     assert.equal(await configVersion(), before + 1);
 
     const pushed = await a.next('config', { from: first.index + 1 });
-    assert.deepEqual(pushed.value.disabledIdentities, [{ subject: 'sub-dave', username: 'dave', reason: 'contract ended' }]);
+    assert.deepEqual(pushed.value.disabledIdentities, [
+      { subject: 'sub-dave', username: 'dave', reason: 'contract ended' },
+    ]);
 
     const refused = await call('dave', 'GET', '/me');
     assert.equal(refused.status, 403);
     assert.equal(refused.body.message, 'identity is disabled');
     const listed = await call('alice', 'GET', '/identities?disabled=true');
-    assert.deepEqual(listed.body.items.map((i: { subject: string }) => i.subject), ['sub-dave']);
+    assert.deepEqual(
+      listed.body.items.map((i: { subject: string }) => i.subject),
+      ['sub-dave'],
+    );
 
     const audit = await call('erin', 'GET', '/audit?action=identity.disable');
     assert.equal(audit.body.items.length, 1);
@@ -132,7 +157,9 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
     assert.match(last.body.message, /alice is the last enabled admin/);
 
     await call('frank', 'GET', '/me');
-    await eventually(async () => (await call('alice', 'GET', '/identities/sub-frank')).status === 200, { what: 'frank recorded' });
+    await eventually(async () => (await call('alice', 'GET', '/identities/sub-frank')).status === 200, {
+      what: 'frank recorded',
+    });
     const self = await call('alice', 'POST', '/identities/sub-alice/disable', { reason: 'leaving' });
     assert.equal(self.status, 200, self.text);
     // The REST guard may trust its cached answer for up to a second.
@@ -151,18 +178,32 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
       networkLabels: ['eu'],
     });
     assert.equal(conn.status, 201, conn.text);
-    await call('alice', 'POST', '/connections', { name: 'wiki', kind: 'http', target: 'http://wiki.internal', networkLabels: ['eu'] });
+    await call('alice', 'POST', '/connections', {
+      name: 'wiki',
+      kind: 'http',
+      target: 'http://wiki.internal',
+      networkLabels: ['eu'],
+    });
 
     const soon = new Date(Date.now() + 1500).toISOString();
     const later = new Date(Date.now() + 3_600_000).toISOString();
-    const g1 = await call('alice', 'POST', '/grants', { connection: 'orders', group: 'analysts', reason: 'quarterly report', expiresAt: soon });
+    const g1 = await call('alice', 'POST', '/grants', {
+      connection: 'orders',
+      group: 'analysts',
+      reason: 'quarterly report',
+      expiresAt: soon,
+    });
     assert.equal(g1.status, 201, g1.text);
     assert.equal(g1.body.expired, false);
     assert.equal(g1.body.reason, 'quarterly report');
     const g2 = await call('alice', 'POST', '/grants', { connection: 'wiki', subject: 'sub-carol', expiresAt: later });
     const g3 = await call('alice', 'POST', '/grants', { connection: 'orders', group: 'contractors' });
     assert.equal((await call('alice', 'POST', '/grants', { connection: 'nope', group: 'analysts' })).status, 400);
-    assert.equal((await call('alice', 'POST', '/grants', { connection: 'orders', group: 'x', expiresAt: '2020-01-01T00:00:00Z' })).status, 400);
+    assert.equal(
+      (await call('alice', 'POST', '/grants', { connection: 'orders', group: 'x', expiresAt: '2020-01-01T00:00:00Z' }))
+        .status,
+      400,
+    );
 
     const me = await call('carol', 'GET', '/me');
     assert.equal(me.status, 200, me.text);
@@ -177,9 +218,15 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
     ]);
 
     const bySubject = await call('erin', 'GET', '/grants?subject=sub-carol');
-    assert.deepEqual(bySubject.body.items.map((g: { id: string }) => g.id), [g2.body.id]);
+    assert.deepEqual(
+      bySubject.body.items.map((g: { id: string }) => g.id),
+      [g2.body.id],
+    );
     const byGroup = await call('erin', 'GET', '/grants?group=contractors&connection=orders');
-    assert.deepEqual(byGroup.body.items.map((g: { id: string }) => g.id), [g3.body.id]);
+    assert.deepEqual(
+      byGroup.body.items.map((g: { id: string }) => g.id),
+      [g3.body.id],
+    );
 
     await eventually(async () => Date.now() > Date.parse(soon), { what: 'the grant expiry' });
     const all = await call('erin', 'GET', '/grants?connection=orders');
@@ -191,19 +238,36 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
       ],
     );
     const inForce = await call('erin', 'GET', '/grants?connection=orders&expired=false');
-    assert.deepEqual(inForce.body.items.map((g: { id: string }) => g.id), [g3.body.id]);
-    assert.deepEqual((await call('carol', 'GET', '/me')).body.grants.map((g: { connection: string }) => g.connection), ['wiki']);
+    assert.deepEqual(
+      inForce.body.items.map((g: { id: string }) => g.id),
+      [g3.body.id],
+    );
+    assert.deepEqual(
+      (await call('carol', 'GET', '/me')).body.grants.map((g: { connection: string }) => g.connection),
+      ['wiki'],
+    );
 
     assert.equal((await call('alice', 'DELETE', `/grants/${g3.body.id}`)).status, 204);
     const audit = await call('erin', 'GET', '/audit?action=grant.revoke');
     assert.equal(audit.body.items[0].details.id, g3.body.id);
     const created = await call('erin', 'GET', '/audit?action=grant.create');
     const first = created.body.items.find((e: { details: { id: string } }) => e.details.id === g1.body.id);
-    assert.deepEqual(first.details, { id: g1.body.id, group: 'analysts', subject: null, reason: 'quarterly report', expiresAt: soon });
+    assert.deepEqual(first.details, {
+      id: g1.body.id,
+      group: 'analysts',
+      subject: null,
+      reason: 'quarterly report',
+      expiresAt: soon,
+    });
   });
 
   test('endpoints: the online agents serving the connection, for grantees and admins; 404 to anyone else', async () => {
-    await call('alice', 'POST', '/connections', { name: 'ledger', kind: 'postgres', target: 'postgres://db.internal:5432/ledger', networkLabels: ['fin', 'fin-dr'] });
+    await call('alice', 'POST', '/connections', {
+      name: 'ledger',
+      kind: 'postgres',
+      target: 'postgres://db.internal:5432/ledger',
+      networkLabels: ['fin', 'fin-dr'],
+    });
     await call('alice', 'POST', '/grants', { connection: 'ledger', group: 'analysts' });
     const serving = await insertAgent(sql, 'agent-fin', ['fin']);
     const dr = await insertAgent(sql, 'agent-fin-dr', ['fin-dr', 'other']);
@@ -221,8 +285,18 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
     assert.deepEqual(res.body, {
       connection: { name: 'ledger', kind: 'postgres' },
       agents: [
-        { id: serving.id, name: 'agent-fin', labels: ['fin'], addresses: [{ protocol: 'postgres', address: '10.0.0.5:15432' }] },
-        { id: dr.id, name: 'agent-fin-dr', labels: ['fin-dr', 'other'], addresses: [{ protocol: 'postgres', address: '10.0.0.5:15432' }] },
+        {
+          id: serving.id,
+          name: 'agent-fin',
+          labels: ['fin'],
+          addresses: [{ protocol: 'postgres', address: '10.0.0.5:15432' }],
+        },
+        {
+          id: dr.id,
+          name: 'agent-fin-dr',
+          labels: ['fin-dr', 'other'],
+          addresses: [{ protocol: 'postgres', address: '10.0.0.5:15432' }],
+        },
       ],
     });
     assert.equal((await call('alice', 'GET', '/connections/ledger/endpoints')).status, 200);
@@ -231,7 +305,11 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
     const missing = await call('dave', 'GET', '/connections/no-such/endpoints');
     assert.equal(noGrant.status, 404);
     assert.equal(missing.status, 404);
-    assert.equal(noGrant.body.message.replace('ledger', 'X'), missing.body.message.replace('no-such', 'X'), 'no hint that ledger exists');
+    assert.equal(
+      noGrant.body.message.replace('ledger', 'X'),
+      missing.body.message.replace('no-such', 'X'),
+      'no hint that ledger exists',
+    );
     assert.equal((await api(cp, undefined, 'GET', '/api/v1/connections/ledger/endpoints')).status, 401);
   });
 });

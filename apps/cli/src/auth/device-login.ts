@@ -32,12 +32,18 @@ export async function deviceLogin(issuer: string, opts: DeviceLoginOptions): Pro
   if (!doc.device_authorization_endpoint) {
     throw new CliError(`the identity provider at ${issuer} does not offer the device authorization grant`);
   }
-  const started = await postForm(issuer, doc.device_authorization_endpoint, { client_id: opts.clientId, scope: 'openid' });
+  const started = await postForm(issuer, doc.device_authorization_endpoint, {
+    client_id: opts.clientId,
+    scope: 'openid',
+  });
   if (!started.res.ok) {
-    throw new CliError(`the identity provider refused to start a login for ${opts.clientId}: ${oauthReason(started.res, started.body)}`);
+    throw new CliError(
+      `the identity provider refused to start a login for ${opts.clientId}: ${oauthReason(started.res, started.body)}`,
+    );
   }
   const parsed = DeviceAuthorization.safeParse(started.body);
-  if (!parsed.success) throw new CliError(`the identity provider at ${issuer} sent an unexpected device authorization response`);
+  if (!parsed.success)
+    throw new CliError(`the identity provider at ${issuer} sent an unexpected device authorization response`);
   const device = parsed.data;
   opts.prompt(device);
 
@@ -56,8 +62,11 @@ export async function deviceLogin(issuer: string, opts: DeviceLoginOptions): Pro
     const code = error.success ? error.data.error : undefined;
     if (code === 'slow_down') intervalMs += 5000;
     else if (code === 'access_denied') throw new CliError('the login was cancelled in the browser');
-    else if (code === 'expired_token') throw new CliError('the login code expired before it was used; run `portcullis login` again');
-    else if (code !== 'authorization_pending') throw new CliError(`the identity provider refused the login: ${oauthReason(res, body)}`);
-    if (Date.now() > deadline) throw new CliError('the login code expired before it was used; run `portcullis login` again');
+    else if (code === 'expired_token')
+      throw new CliError('the login code expired before it was used; run `portcullis login` again');
+    else if (code !== 'authorization_pending')
+      throw new CliError(`the identity provider refused the login: ${oauthReason(res, body)}`);
+    if (Date.now() > deadline)
+      throw new CliError('the login code expired before it was used; run `portcullis login` again');
   }
 }

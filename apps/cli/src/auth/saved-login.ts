@@ -49,7 +49,13 @@ export async function removeSavedLogin(): Promise<boolean> {
 }
 
 /** The login to keep after a token response: a rotated refresh token replaces the old one. */
-export function loginFrom(issuer: string, clientId: string, token: TokenResponse, previous?: SavedLogin, now = Date.now()): SavedLogin {
+export function loginFrom(
+  issuer: string,
+  clientId: string,
+  token: TokenResponse,
+  previous?: SavedLogin,
+  now = Date.now(),
+): SavedLogin {
   const refreshToken = token.refresh_token ?? previous?.refreshToken;
   if (!refreshToken) throw new CliError('the identity provider issued no refresh token; the login cannot be kept');
   const expiresIn = token.expires_in ?? secondsLeft(token.access_token, now);

@@ -11,7 +11,7 @@ describe('env and grant helpers', () => {
   });
 
   it('quotes values so that the shell reads them back unchanged', () => {
-    for (const value of ['plain.jwt-value_1', "it's $HOME `x` \"q\"", 'a b\nc']) {
+    for (const value of ['plain.jwt-value_1', 'it\'s $HOME `x` "q"', 'a b\nc']) {
       const echoed = execFileSync('sh', ['-c', `X=${shellQuote(value)}; printf %s "$X"`]).toString();
       assert.equal(echoed, value);
     }

@@ -25,14 +25,19 @@ export function registerEnvCommands(program: Command): void {
       const ctx = await contextOf(cmd);
       const found = await connectionEnvironment(ctx, connection);
       if (ctx.json) return printJson(found);
-      process.stderr.write(`# ${found.connection} through agent ${found.agent} at ${found.address} (${found.connectMs.toFixed(1)} ms)\n`);
-      for (const [name, value] of Object.entries(found.env)) process.stdout.write(`export ${name}=${shellQuote(value)}\n`);
+      process.stderr.write(
+        `# ${found.connection} through agent ${found.agent} at ${found.address} (${found.connectMs.toFixed(1)} ms)\n`,
+      );
+      for (const [name, value] of Object.entries(found.env))
+        process.stdout.write(`export ${name}=${shellQuote(value)}\n`);
     });
 
   program
     .command('run <connection> <command...>')
     // Everything after `--` is the command's, options included.
-    .description('run a command with the environment of `portcullis env` (e.g. portcullis run demo-pg -- psql -c "select 1")')
+    .description(
+      'run a command with the environment of `portcullis env` (e.g. portcullis run demo-pg -- psql -c "select 1")',
+    )
     .action(async (connection: string, command: string[], _opts, cmd: Command) => {
       const ctx = await contextOf(cmd);
       const found = await connectionEnvironment(ctx, connection);
@@ -50,7 +55,15 @@ async function connectionEnvironment(ctx: Context, connection: string): Promise<
   if (endpoints.agents.length === 0) throw new CliError(`no agent serving ${name} is online`);
   const [nearest] = await rankAgents(endpoints, kind);
   if (!nearest) {
-    const tried = endpoints.agents.map((a) => `${a.name} (${a.addresses.filter((x) => x.protocol === kind).map((x) => x.address).join(', ') || `no ${kind} address`})`);
+    const tried = endpoints.agents.map(
+      (a) =>
+        `${a.name} (${
+          a.addresses
+            .filter((x) => x.protocol === kind)
+            .map((x) => x.address)
+            .join(', ') || `no ${kind} address`
+        })`,
+    );
     throw new CliError(`no agent serving ${name} answers from here; tried ${tried.join('; ')}`);
   }
   return {
@@ -119,7 +132,9 @@ function runWith(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
     };
     child.once('error', (err: NodeJS.ErrnoException) => {
       stop();
-      reject(new CliError(err.code === 'ENOENT' ? `command not found: ${file}` : `cannot run ${file}: ${err.message}`, 127));
+      reject(
+        new CliError(err.code === 'ENOENT' ? `command not found: ${file}` : `cannot run ${file}: ${err.message}`, 127),
+      );
     });
     child.once('exit', (code, signal) => {
       stop();

@@ -48,7 +48,14 @@ export function registerGrantCommands(program: Command): void {
     .option('--expires-in <duration>', 'time-bound access: 90s, 30m, 8h, 7d')
     .action(
       async (
-        opts: { connection: string; group?: string; subject?: string; reason?: string; expiresAt?: string; expiresIn?: string },
+        opts: {
+          connection: string;
+          group?: string;
+          subject?: string;
+          reason?: string;
+          expiresAt?: string;
+          expiresIn?: string;
+        },
         cmd: Command,
       ) => {
         if (opts.expiresAt && opts.expiresIn) throw new UsageError('give --expires-at or --expires-in, not both');
@@ -80,7 +87,8 @@ const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 /** "90s", "30m", "8h", "7d" in milliseconds. */
 export function durationMs(text: string): number {
   const match = /^(\d+)([smhd])$/.exec(text.trim());
-  if (!match || Number(match[1]) === 0) throw new UsageError(`--expires-in must look like 90s, 30m, 8h or 7d, got "${text}"`);
+  if (!match || Number(match[1]) === 0)
+    throw new UsageError(`--expires-in must look like 90s, 30m, 8h or 7d, got "${text}"`);
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }
 

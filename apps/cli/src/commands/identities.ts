@@ -25,8 +25,11 @@ export function registerIdentityCommands(program: Command): void {
       if (opts.disabled || opts.enabled) query.disabled = String(Boolean(opts.disabled));
       const items: IdentityView[] = [];
       // Every page: the list is for reading whole.
-      for (let cursor: string | null | undefined; cursor !== null; ) {
-        const page = await ctx.api.get(`/identities?${new URLSearchParams({ ...query, ...(cursor ? { cursor } : {}) })}`, IdentityPage);
+      for (let cursor: string | null | undefined; cursor !== null;) {
+        const page = await ctx.api.get(
+          `/identities?${new URLSearchParams({ ...query, ...(cursor ? { cursor } : {}) })}`,
+          IdentityPage,
+        );
         items.push(...page.items);
         cursor = page.nextCursor;
       }
@@ -61,7 +64,9 @@ export function registerIdentityCommands(program: Command): void {
         const subject = await subjectOf(ctx.api, user);
         const identity = await ctx.api.post(`/identities/${seg(subject)}/${action}`, body, IdentityView);
         if (ctx.json) return printJson(identity);
-        process.stdout.write(`${identity.username ?? identity.subject} (${identity.subject}) ${identity.disabled ? 'disabled' : 'enabled'}\n`);
+        process.stdout.write(
+          `${identity.username ?? identity.subject} (${identity.subject}) ${identity.disabled ? 'disabled' : 'enabled'}\n`,
+        );
       });
   }
 }
@@ -76,5 +81,7 @@ async function subjectOf(api: ControlPlane, user: string): Promise<string> {
   const { items } = await api.get(`/identities?${new URLSearchParams({ username: user })}`, IdentityPage);
   if (items.length === 1) return items[0]!.subject;
   if (items.length === 0) throw new CliError(`no identity with the username or subject "${user}" has been seen`);
-  throw new CliError(`several identities are named ${user}; give one subject: ${items.map((i) => i.subject).join(', ')}`);
+  throw new CliError(
+    `several identities are named ${user}; give one subject: ${items.map((i) => i.subject).join(', ')}`,
+  );
 }

@@ -13,7 +13,8 @@ import { closedPort, portcullis, startPortcullis } from '../test-support.js';
 class Browser {
   private readonly cookies = new Map<string, string>();
   get = (url: string | URL) => this.request(url, { method: 'GET' });
-  post = (url: string | URL, form: Record<string, string>) => this.request(url, { method: 'POST', body: new URLSearchParams(form) });
+  post = (url: string | URL, form: Record<string, string>) =>
+    this.request(url, { method: 'POST', body: new URLSearchParams(form) });
   private async request(url: string | URL, init: RequestInit): Promise<Response> {
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const res = await fetch(url, { ...init, redirect: 'manual', headers: cookie ? { cookie } : {} });
@@ -27,7 +28,12 @@ class Browser {
 }
 
 /** What a person does in the browser after `portcullis login` printed the code. */
-async function approveDevice(issuer: string, verificationUri: string, userCode: string, username: string): Promise<void> {
+async function approveDevice(
+  issuer: string,
+  verificationUri: string,
+  userCode: string,
+  username: string,
+): Promise<void> {
   const browser = new Browser();
   const xsrf = (html: string) => /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
   let res = await browser.get(verificationUri);
@@ -72,10 +78,13 @@ describe('portcullis login, whoami and logout', () => {
 
   it('login: device flow, the refresh token kept in a file only the user can read', async () => {
     const login = startPortcullis(home, ['login'], env);
-    const prompt = await eventually(() => /open (\S+) and enter the code[^]*|code: (\S+)/.test(login.stderr()) && login.stderr().includes('Waiting'), {
-      timeoutMs: 15_000,
-      what: 'the login prompt',
-    }).then(() => login.stderr());
+    const prompt = await eventually(
+      () => /open (\S+) and enter the code[^]*|code: (\S+)/.test(login.stderr()) && login.stderr().includes('Waiting'),
+      {
+        timeoutMs: 15_000,
+        what: 'the login prompt',
+      },
+    ).then(() => login.stderr());
     const userCode = /the code: (\S+)/.exec(prompt)![1]!;
     const verificationUri = /\(or open (\S+) and enter the code\)/.exec(prompt)![1]!;
     await approveDevice(idp.issuer, verificationUri, userCode, 'alice');
@@ -105,7 +114,10 @@ describe('portcullis login, whoami and logout', () => {
 
     // 10 s left: inside the 30 s margin, so the next command refreshes first.
     const saved = await savedLogin();
-    await writeFile(join(home, '.config/portcullis/credentials.json'), JSON.stringify({ ...saved, accessTokenExpiresAt: new Date(Date.now() + 10_000).toISOString() }));
+    await writeFile(
+      join(home, '.config/portcullis/credentials.json'),
+      JSON.stringify({ ...saved, accessTokenExpiresAt: new Date(Date.now() + 10_000).toISOString() }),
+    );
     const human = await cli(['whoami']);
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /Username: +alice/);

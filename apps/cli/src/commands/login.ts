@@ -25,7 +25,12 @@ export function registerLoginCommands(program: Command): void {
       });
       const login = loginFrom(ctx.issuer, CLI_CLIENT_ID, token);
       await saveLogin(login);
-      if (ctx.json) return printJson({ username: login.username ?? null, issuer: ctx.issuer, accessTokenExpiresAt: login.accessTokenExpiresAt ?? null });
+      if (ctx.json)
+        return printJson({
+          username: login.username ?? null,
+          issuer: ctx.issuer,
+          accessTokenExpiresAt: login.accessTokenExpiresAt ?? null,
+        });
       process.stderr.write(`Logged in as ${login.username ?? 'unknown user'} (saved in ${credentialsFile()})\n`);
     });
 

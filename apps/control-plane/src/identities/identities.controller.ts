@@ -34,7 +34,10 @@ export class IdentitiesController {
   @Post(':subject/disable')
   @HttpCode(200)
   @Roles('admin')
-  @ApiOkResponse({ type: IdentityViewDto, description: 'Agents refuse the subject and end its sessions with the next snapshot.' })
+  @ApiOkResponse({
+    type: IdentityViewDto,
+    description: 'Agents refuse the subject and end its sessions with the next snapshot.',
+  })
   @ApiNotFoundResponse({ description: 'No token with this subject has been seen.' })
   @ApiConflictResponse({ description: 'The identity is the last enabled admin.' })
   disable(

@@ -39,7 +39,11 @@ export class IdentitiesRepository {
   setDisabled(tx: Tx, subject: string, disabled: { at: Date; by: string; reason: string } | null) {
     return tx.identity.update({
       where: { subject },
-      data: { disabledAt: disabled?.at ?? null, disabledBy: disabled?.by ?? null, disableReason: disabled?.reason ?? null },
+      data: {
+        disabledAt: disabled?.at ?? null,
+        disabledBy: disabled?.by ?? null,
+        disableReason: disabled?.reason ?? null,
+      },
     });
   }
 }

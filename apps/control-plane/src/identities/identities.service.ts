@@ -55,9 +55,20 @@ export class IdentitiesService {
     return view(row);
   }
 
-  private recordAudit(tx: Tx, action: string, row: IdentityRow, reason: string, user: AuthenticatedUser): Promise<void> {
+  private recordAudit(
+    tx: Tx,
+    action: string,
+    row: IdentityRow,
+    reason: string,
+    user: AuthenticatedUser,
+  ): Promise<void> {
     return this.audit.record(
-      { actor: actorName(user), action, target: `identity:${row.subject}`, details: { subject: row.subject, username: row.username, reason } },
+      {
+        actor: actorName(user),
+        action,
+        target: `identity:${row.subject}`,
+        details: { subject: row.subject, username: row.username, reason },
+      },
       tx,
     );
   }

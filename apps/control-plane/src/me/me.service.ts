@@ -44,7 +44,8 @@ export class MeService {
     const allowed =
       connection !== null &&
       (user.roles.includes('admin') || (await this.grants.inForceFor(user, now, connection.id)).length > 0);
-    if (!connection || !allowed) throw new NotFoundException(`connection "${name}" does not exist or you hold no grant on it`);
+    if (!connection || !allowed)
+      throw new NotFoundException(`connection "${name}" does not exist or you hold no grant on it`);
     const seenSince = new Date(now.getTime() - this.config.agentOfflineAfterMs);
     const agents = await this.repository.onlineAgentsServing(connection.networkLabels, seenSince);
     return {
