@@ -37,6 +37,8 @@ if (files.length === 0) {
 const result = spawnSync(
   process.execPath,
   [
+    // The control plane's migrations import Prisma's schema engine as a WebAssembly module.
+    '--experimental-wasm-modules',
     '--import', 'tsx',
     '--test',
     `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,

@@ -21,6 +21,8 @@ describe('agent configuration', () => {
       spoolMaxBytes: 256 * 1024 * 1024,
       recordingFailure: 'refuse',
       offlineMode: 'serve',
+      pgTls: undefined,
+      sessionExpiryGraceSeconds: 0,
       logLevel: 'info',
     });
   });

@@ -3,10 +3,20 @@
 // last-admin rule, grants with expiry, /me and the endpoints of a connection.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { ConfigSnapshot } from '@portcullis/proto';
 import type pg from 'pg';
 import { api, type ControlPlane as StackControlPlane } from '../../../e2e/lib/stack.js';
 import { createDatabase, eventually, FakeAgent, insertAgent, pgClient, startControlPlane } from './agent-support.js';
 import { startIssuer, type TestIssuer } from './support.js';
+
+/** The first snapshot from position `from` on that passes `check` (a push may also repeat the previous state). */
+async function configWhere(agent: FakeAgent, from: number, check: (s: ConfigSnapshot) => boolean) {
+  for (let at = from; ;) {
+    const next = await agent.next('config', { from: at });
+    if (check(next.value)) return next;
+    at = next.index + 1;
+  }
+}
 
 describe('identities, grants with expiry, /me and connection endpoints', () => {
   let issuer: TestIssuer;
@@ -144,9 +154,11 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
     const enabled = await call('alice', 'POST', '/identities/sub-dave/enable', { reason: 'rehired' });
     assert.equal(enabled.status, 200, enabled.text);
     assert.equal(enabled.body.disabled, false);
-    const again = await a.next('config', { from: pushed.index + 1 });
-    assert.deepEqual(again.value.disabledIdentities, []);
-    await eventually(async () => (await call('dave', 'GET', '/me')).status === 200, { what: 'dave accepted again' });
+    await configWhere(a, pushed.index + 1, (s) => s.disabledIdentities.length === 0);
+    await eventually(async () => (await call('dave', 'GET', '/me')).status === 200, {
+      what: 'dave accepted again',
+      timeoutMs: 10_000,
+    });
     const enableAudit = await call('erin', 'GET', '/audit?action=identity.enable');
     assert.deepEqual(enableAudit.body.items[0].details, { subject: 'sub-dave', username: 'dave', reason: 'rehired' });
   });
@@ -163,11 +175,17 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
     const self = await call('alice', 'POST', '/identities/sub-alice/disable', { reason: 'leaving' });
     assert.equal(self.status, 200, self.text);
     // The REST guard may trust its cached answer for up to a second.
-    await eventually(async () => (await call('alice', 'GET', '/me')).status === 403, { what: 'alice refused' });
+    await eventually(async () => (await call('alice', 'GET', '/me')).status === 403, {
+      what: 'alice refused',
+      timeoutMs: 10_000,
+    });
     const frankLast = await call('frank', 'POST', '/identities/sub-frank/disable', { reason: 'testing' });
     assert.equal(frankLast.status, 409);
     assert.equal((await call('frank', 'POST', '/identities/sub-alice/enable', { reason: 'back' })).status, 200);
-    await eventually(async () => (await call('alice', 'GET', '/me')).status === 200, { what: 'alice accepted again' });
+    await eventually(async () => (await call('alice', 'GET', '/me')).status === 200, {
+      what: 'alice accepted again',
+      timeoutMs: 10_000,
+    });
   });
 
   test('grants: expiry and reason, filters, expired ones marked, audited; /me lists what the caller may use', async () => {
@@ -228,7 +246,7 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
       [g3.body.id],
     );
 
-    await eventually(async () => Date.now() > Date.parse(soon), { what: 'the grant expiry' });
+    await eventually(async () => Date.now() > Date.parse(soon), { what: 'the grant expiry', timeoutMs: 10_000 });
     const all = await call('erin', 'GET', '/grants?connection=orders');
     assert.deepEqual(
       all.body.items.map((g: { id: string; expired: boolean }) => [g.id, g.expired]),

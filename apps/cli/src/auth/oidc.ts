@@ -8,6 +8,7 @@ const Discovery = z.object({
   issuer: z.string(),
   token_endpoint: z.url(),
   device_authorization_endpoint: z.url().optional(),
+  revocation_endpoint: z.url().optional(),
 });
 export type Discovery = z.infer<typeof Discovery>;
 

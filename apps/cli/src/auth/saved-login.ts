@@ -41,11 +41,8 @@ export async function saveLogin(login: SavedLogin): Promise<void> {
   await writePrivateFile(FILE, `${JSON.stringify(login, null, 2)}\n`);
 }
 
-/** True when there was a login to remove. */
-export async function removeSavedLogin(): Promise<boolean> {
-  const existed = (await readSavedLogin().catch(() => 'damaged')) !== undefined;
+export async function removeSavedLogin(): Promise<void> {
   await rm(credentialsFile(), { force: true });
-  return existed;
 }
 
 /** The login to keep after a token response: a rotated refresh token replaces the old one. */

@@ -132,10 +132,21 @@ describe('portcullis login, whoami and logout', () => {
     assert.deepEqual(JSON.parse(run.stdout).groups, ['ci']);
   });
 
-  it('logout forgets the login; commands then ask for one (exit 2)', async () => {
+  it('logout revokes and forgets the login; commands then ask for one (exit 2)', async () => {
+    const { refreshToken } = await savedLogin();
     const out = await cli(['logout']);
     assert.equal(out.code, 0);
+    assert.equal(out.stderr, 'Logged out\n');
     await assert.rejects(stat(join(home, '.config/portcullis/credentials.json')));
+    const reuse = await fetch(`${idp.issuer}/protocol/openid-connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: 'portcullis-cli',
+        refresh_token: refreshToken,
+      }),
+    });
+    assert.equal(reuse.status, 400, 'the IdP no longer honours the refresh token');
     const run = await cli(['whoami']);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /run `portcullis login`/);

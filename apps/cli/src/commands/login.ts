@@ -2,7 +2,15 @@ import { Me } from '@portcullis/api';
 import type { Command } from 'commander';
 import { CLI_CLIENT_ID } from '../auth/index.js';
 import { deviceLogin } from '../auth/device-login.js';
-import { credentialsFile, loginFrom, removeSavedLogin, saveLogin } from '../auth/saved-login.js';
+import { discover, postForm } from '../auth/oidc.js';
+import {
+  credentialsFile,
+  loginFrom,
+  readSavedLogin,
+  removeSavedLogin,
+  saveLogin,
+  type SavedLogin,
+} from '../auth/saved-login.js';
 import { contextOf } from '../context.js';
 import { printFields, printJson, printTable } from '../output.js';
 
@@ -36,10 +44,17 @@ export function registerLoginCommands(program: Command): void {
 
   program
     .command('logout')
-    .description('forget the saved login')
+    .description('end the saved login: the refresh token is revoked at the identity provider and forgotten')
     .action(async () => {
-      const existed = await removeSavedLogin();
-      process.stderr.write(existed ? 'Logged out\n' : 'Not logged in\n');
+      const login = await readSavedLogin().catch(() => undefined);
+      const revoked = login ? await revoke(login) : true;
+      await removeSavedLogin();
+      if (!login) return void process.stderr.write('Not logged in\n');
+      process.stderr.write(
+        revoked
+          ? 'Logged out\n'
+          : 'Logged out here, but the identity provider could not be told: the refresh token stays valid until it expires\n',
+      );
     });
 
   program
@@ -63,4 +78,20 @@ export function registerLoginCommands(program: Command): void {
         'no connections granted',
       );
     });
+}
+
+/** Best effort (RFC 7009): logging out must work even when the identity provider is away. */
+async function revoke(login: SavedLogin): Promise<boolean> {
+  try {
+    const { revocation_endpoint } = await discover(login.issuer);
+    if (!revocation_endpoint) return false;
+    const { res } = await postForm(login.issuer, revocation_endpoint, {
+      token: login.refreshToken,
+      token_type_hint: 'refresh_token',
+      client_id: login.clientId,
+    });
+    return res.ok;
+  } catch {
+    return false;
+  }
 }
