@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
 import { RecordingEvent, type RecordingBatch } from '@portcullis/proto';
-import { PrismaService } from '../db/prisma.service.js';
+import { AuditService } from '../audit/audit.service.js';
+import { PrismaService, type Tx } from '../db/prisma.service.js';
 import { StreamError } from './stream-error.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -15,7 +16,10 @@ type EventType = 'session_start' | 'statement' | 'session_end';
  */
 @Injectable()
 export class RecordingIngest {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly audit: AuditService,
+  ) {}
 
   async store(agentId: string, batch: RecordingBatch): Promise<void> {
     validate(batch);
@@ -58,6 +62,8 @@ export class RecordingIngest {
         });
       }
 
+      await this.rememberIdentities(tx, starts.map(({ e, start }) => ({ time: e.time!, ...start })));
+
       const statements = new Map<string, number>();
       for (const e of fresh) {
         if (e.body?.$case === 'statement') statements.set(e.sessionId, (statements.get(e.sessionId) ?? 0) + 1);
@@ -79,8 +85,43 @@ export class RecordingIngest {
             bytesToClient: BigInt(end.bytesToClient),
           },
         });
+        if (end.outcome === 'refused') await this.auditRefusal(tx, agentId, e.sessionId, end.error);
       }
     });
+  }
+
+  /**
+   * Identities are seen first on the data path (a CI job may never call the REST API): record
+   * them so an admin can find and disable them. Roles come only from tokens seen by the API.
+   */
+  private async rememberIdentities(
+    tx: Tx,
+    starts: Array<{ subject: string; username: string; groups: string[]; time: Date }>,
+  ): Promise<void> {
+    const latest = new Map<string, (typeof starts)[number]>();
+    for (const s of starts) if (s.subject) latest.set(s.subject, s);
+    for (const s of latest.values()) {
+      await tx.identity.upsert({
+        where: { subject: s.subject },
+        create: { subject: s.subject, username: s.username || null, groups: s.groups, roles: [], firstSeenAt: s.time, lastSeenAt: s.time },
+        update: { username: s.username || undefined, groups: s.groups, lastSeenAt: s.time },
+      });
+    }
+  }
+
+  /** A refused login (bad token, no grant, disabled identity) is an audit fact, with its reason. */
+  private async auditRefusal(tx: Tx, agentId: string, sessionId: string, reason: string): Promise<void> {
+    const session = await tx.session.findUnique({ where: { id: sessionId } });
+    await this.audit.record(
+      {
+        actor: session?.username || session?.subject || 'unknown',
+        action: 'access.refused',
+        target: session ? `connection:${session.connection}` : null,
+        outcome: 'refused',
+        details: { reason, agentId, sessionId, subject: session?.subject ?? null, protocol: session?.protocol ?? null },
+      },
+      tx,
+    );
   }
 }
 
