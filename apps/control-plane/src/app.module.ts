@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module.js';
 import { IdentitiesModule } from './identities/identities.module.js';
 import { MeModule } from './me/me.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { TracesModule } from './traces/traces.module.js';
 
 @Module({})
 export class AppModule {
@@ -31,6 +32,7 @@ export class AppModule {
         MeModule,
         AgentGatewayModule,
         SessionsModule,
+        TracesModule,
       ],
     };
   }

@@ -1,8 +1,99 @@
 import { z } from 'zod';
 import { Labels, Name } from './common.js';
 
-export const ConnectionKind = z.enum(['postgres', 'http']);
+export const ConnectionKind = z.enum(['postgres', 'http', 'llm', 'vector-http']);
 export type ConnectionKind = z.infer<typeof ConnectionKind>;
+
+/** Kinds served by the agent's HTTP listener (`/c/<connection>/...`). */
+export const HTTP_CONNECTION_KINDS: readonly ConnectionKind[] = ['http', 'llm', 'vector-http'];
+
+/**
+ * How the agent presents the upstream credential: `authorization` + `Bearer ` (OpenAI and most
+ * APIs), `x-api-key` + `` (Anthropic), `api-key` + `` (Qdrant, Azure OpenAI).
+ */
+const UpstreamAuth = z.strictObject({
+  header: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name')
+    .transform((h) => h.toLowerCase()),
+  prefix: z.string().max(32).default(''),
+});
+
+const httpOptionFields = {
+  upstreamAuth: UpstreamAuth.optional(),
+  /** Largest request body accepted from a client; bigger → 413. */
+  maxRequestBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Mask PII in prompts/inputs before the upstream sees them. */
+  maskRequests: z.boolean().optional(),
+  /** Mask PII in JSON bodies and SSE streams before the client sees them. */
+  maskResponses: z.boolean().default(true),
+  /** JSON paths (`choices.*.message.content`) to mask; every string value when omitted. */
+  maskJsonPaths: z.array(z.string().min(1).max(200)).max(50).optional(),
+};
+
+const Budgets = z.strictObject({
+  windowSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+  requests: z.number().int().min(1).optional(),
+  tokens: z.number().int().min(1).optional(),
+});
+
+/** Per-kind options of HTTP connections, with the defaults the agent applies. */
+export const HttpOptions = z.strictObject({ profile: z.literal('generic').default('generic'), ...httpOptionFields });
+export const LlmOptions = z.strictObject({
+  profile: z.enum(['openai-compatible', 'anthropic']).default('openai-compatible'),
+  ...httpOptionFields,
+  /** Models a client may ask for; any when omitted. */
+  allowedModels: z.array(z.string().min(1).max(200)).max(200).optional(),
+  /** Largest max_tokens / max_completion_tokens / max_output_tokens a request may ask for. */
+  maxTokens: z.number().int().min(1).optional(),
+  /** Per identity, per connection; tokens counted from the usage the API reports. */
+  budgets: Budgets.optional(),
+});
+export const VectorHttpOptions = z.strictObject({ profile: z.literal('qdrant').default('qdrant'), ...httpOptionFields });
+
+export type HttpOptions = z.infer<typeof HttpOptions>;
+export type LlmOptions = z.infer<typeof LlmOptions>;
+export type VectorHttpOptions = z.infer<typeof VectorHttpOptions>;
+/** Options of any HTTP-served connection, defaults applied (see `parseHttpOptions`). */
+export type HttpConnectionOptions = (
+  | ({ kind: 'http' } & HttpOptions)
+  | ({ kind: 'llm' } & LlmOptions)
+  | ({ kind: 'vector-http' } & VectorHttpOptions)
+) & { upstreamAuth: { header: string; prefix: string }; maskRequests: boolean };
+
+const OPTION_SCHEMAS = { http: HttpOptions, llm: LlmOptions, 'vector-http': VectorHttpOptions } as const;
+
+const DEFAULT_AUTH: Record<string, { header: string; prefix: string }> = {
+  http: { header: 'authorization', prefix: 'Bearer ' },
+  'openai-compatible': { header: 'authorization', prefix: 'Bearer ' },
+  anthropic: { header: 'x-api-key', prefix: '' },
+  qdrant: { header: 'api-key', prefix: '' },
+};
+
+/**
+ * Validates an HTTP connection's options and fills in defaults (upstream auth header from the
+ * profile; request masking on for llm). `{ok:false, problems}` names each field.
+ */
+export function parseHttpOptions(
+  kind: ConnectionKind,
+  options: unknown,
+): { ok: true; options: HttpConnectionOptions } | { ok: false; problems: string[] } {
+  if (kind === 'postgres') return { ok: false, problems: ['postgres connections have no HTTP options'] };
+  const r = OPTION_SCHEMAS[kind].safeParse(options ?? {});
+  if (!r.success) {
+    return { ok: false, problems: r.error.issues.map((i) => `options.${i.path.join('.')}: ${i.message}`) };
+  }
+  const profile = r.data.profile === 'generic' ? 'http' : r.data.profile;
+  return {
+    ok: true,
+    options: {
+      ...r.data,
+      kind,
+      upstreamAuth: r.data.upstreamAuth ?? DEFAULT_AUTH[profile]!,
+      maskRequests: r.data.maskRequests ?? kind === 'llm',
+    } as HttpConnectionOptions,
+  };
+}
 
 /**
  * Write-only credential. A secret reference is resolved by the agent from its own environment or
@@ -47,7 +138,14 @@ export function targetProblems(kind: ConnectionKind, target: string): string[] {
   return problems;
 }
 
-function checkTarget(c: { kind?: ConnectionKind; target?: string }, ctx: z.RefinementCtx): void {
+function checkTarget(
+  c: { kind?: ConnectionKind; target?: string; options?: Record<string, unknown> },
+  ctx: z.RefinementCtx,
+): void {
+  if (c.kind !== undefined && c.kind !== 'postgres' && c.options !== undefined) {
+    const parsed = parseHttpOptions(c.kind, c.options);
+    if (!parsed.ok) for (const message of parsed.problems) ctx.addIssue({ code: 'custom', path: ['options'], message });
+  }
   if (c.target === undefined || c.kind === undefined) return;
   for (const message of targetProblems(c.kind, c.target)) ctx.addIssue({ code: 'custom', path: ['target'], message });
 }
