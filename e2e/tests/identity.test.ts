@@ -212,7 +212,6 @@ describe('identity lifecycle', () => {
     const env = {
       ...process.env,
       PORTCULLIS_URL: cp.url,
-      PORTCULLIS_ISSUER: idp.issuer,
       PORTCULLIS_CLIENT_ID: 'ci-bot',
       PORTCULLIS_CLIENT_SECRET: 'ci-bot-secret',
       XDG_CONFIG_HOME: join(agentA.dataDir, 'cli-config'),

@@ -26,12 +26,16 @@ export interface Context {
   freshToken: () => Promise<string>;
 }
 
-/** Flag, then environment, then `portcullis config set`, then the local development default. */
+/**
+ * Flag, then environment, then `portcullis config set`; the issuer may also come from the control
+ * plane itself, so a CI job needs nothing but the control plane's address and its client
+ * credentials. Last, the local development defaults.
+ */
 export async function contextOf(cmd: Command): Promise<Context> {
   const opts = cmd.optsWithGlobals<GlobalOptions>();
   const settings = await readSettings();
   const controlPlane = httpUrl('--control-plane', opts.controlPlane ?? settings.controlPlane ?? DEFAULT_CONTROL_PLANE);
-  const issuer = httpUrl('--issuer', opts.issuer ?? settings.issuer ?? DEFAULT_ISSUER);
+  const issuer = httpUrl('--issuer', opts.issuer ?? settings.issuer ?? (await discoverIssuer(controlPlane)) ?? DEFAULT_ISSUER);
   const credentials: Credentials = {
     token: opts.token,
     clientId: opts.clientId,
@@ -47,6 +51,18 @@ export async function contextOf(cmd: Command): Promise<Context> {
     api: new ControlPlane(controlPlane, () => accessToken(issuer, credentials)),
     freshToken: () => accessToken(issuer, credentials, { fresh: true }),
   };
+}
+
+/** The control plane's public `GET /api/v1/info`; undefined when it cannot tell. */
+async function discoverIssuer(controlPlane: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(`${controlPlane}/api/v1/info`, { signal: AbortSignal.timeout(2000) });
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { issuer?: unknown };
+    return typeof body.issuer === 'string' ? body.issuer : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function httpUrl(option: string, value: string): string {

@@ -8,6 +8,7 @@ import { AppConfig } from './config/app-config.js';
 import { ConfigStreamModule } from './config-stream/config-stream.module.js';
 import { ConnectionsModule } from './connections/connections.module.js';
 import { GrantsModule } from './grants/grants.module.js';
+import { DiscoveryModule } from './discovery/discovery.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentitiesModule } from './identities/identities.module.js';
 import { MeModule } from './me/me.module.js';
@@ -25,6 +26,7 @@ export class AppModule {
         AuditModule,
         ConfigStreamModule,
         HealthModule,
+        DiscoveryModule,
         AgentsModule,
         ConnectionsModule,
         GrantsModule,

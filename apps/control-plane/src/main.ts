@@ -33,7 +33,7 @@ try {
       message: statusCode === 413 ? 'request body is too large' : 'request body is not valid JSON',
     });
   });
-  app.setGlobalPrefix('api/v1', { exclude: ['healthz', 'readyz'] });
+  app.setGlobalPrefix('api/v1', { exclude: ['healthz', 'readyz', 'console-config.json'] });
   if (config.consoleDir) serveConsole(app, config.consoleDir);
   app.useGlobalPipes(new ZodValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter(log));
@@ -73,7 +73,7 @@ function serveConsole(app: NestExpressApplication, dir: string): void {
   app.useStaticAssets(dir, { index: 'index.html' });
   const index = path.resolve(dir, 'index.html');
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const apiPath = /^\/(api|healthz|readyz)(\/|$)/.test(req.path);
+    const apiPath = /^\/(api|healthz|readyz|console-config\.json)(\/|$)/.test(req.path);
     if (req.method !== 'GET' || apiPath || !req.accepts('html')) return next();
     res.sendFile(index);
   });
