@@ -194,6 +194,8 @@ export async function api<T = any>(
 
 export interface Agent {
   pgPort: number;
+  /** The HTTP listener (`/c/<connection>/...`). */
+  httpPort: number;
   statusUrl: string;
   dataDir: string;
   process: TestProcess;
@@ -246,6 +248,7 @@ export async function startAgent(options: {
   await waitReady();
   const agent: Agent = {
     pgPort,
+    httpPort,
     statusUrl,
     dataDir,
     process: proc,

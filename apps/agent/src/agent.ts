@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { formatHostPort, type AdvertisedAddress, type AgentConfig, type HostPort } from './config.js';
 import { ControlClient } from './control/control-client.js';
+import { init as initPolicyEngine } from '@portcullis/policy';
 import type { Engine, EngineFactory } from './engines/engine.js';
+import { SnapshotPolicy } from './policy/active-policy.js';
 import { Shipper } from './recorder/shipper.js';
 import { Spool } from './recorder/spool.js';
 import { resolveCredential } from './snapshot/credentials.js';
@@ -48,7 +50,10 @@ export async function startAgent(
   tuning: AgentTuning = {},
 ): Promise<RunningAgent> {
   const metrics = new AgentMetrics(agentVersion);
-  const store = new SnapshotStore({ dataDir: config.dataDir, agentToken: config.agentToken, offlineMode: config.offlineMode, log, metrics });
+  // The SQL parser (WASM) loads once, before any listener can ask for a decision.
+  await initPolicyEngine();
+  const policy = new SnapshotPolicy();
+  const store = new SnapshotStore({ dataDir: config.dataDir, agentToken: config.agentToken, offlineMode: config.offlineMode, log, metrics, policy });
   await store.load();
   const spool = await Spool.open({
     dir: join(config.dataDir, 'spool'),
@@ -66,6 +71,7 @@ export async function startAgent(
     const engine = factory({
       listen: listenOf[name],
       snapshots: store,
+      policy,
       recorder: spool,
       resolveCredential: (connection) => resolveCredential(connection),
       metrics: metrics.registry,

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { startAgent, type EngineName } from './agent.js';
 import { ConfigError, formatHostPort, loadConfig, type AgentConfig } from './config.js';
 import type { EngineFactory } from './engines/engine.js';
+import { HttpEngine } from './engines/http/http-engine.js';
 import { PostgresEngine } from './engines/postgres/postgres-engine.js';
 import { TokenVerifier } from './identity/token-verifier.js';
 
@@ -14,10 +15,24 @@ function engineFactories(config: AgentConfig): Partial<Record<EngineName, Engine
         host: deps.listen.host,
         port: deps.listen.port,
         snapshots: deps.snapshots,
+        policy: deps.policy,
         verifier: new TokenVerifier(deps.snapshots),
         recorder: deps.recorder,
         resolveCredential: deps.resolveCredential,
         tls: config.pgTls && { cert: readFileSync(config.pgTls.certFile), key: readFileSync(config.pgTls.keyFile) },
+        expiryGraceMs: config.sessionExpiryGraceSeconds * 1000,
+        metrics: deps.metrics,
+        logger: deps.log,
+      }),
+    http: (deps) =>
+      new HttpEngine({
+        host: deps.listen.host,
+        port: deps.listen.port,
+        snapshots: deps.snapshots,
+        policy: deps.policy,
+        verifier: new TokenVerifier(deps.snapshots),
+        recorder: deps.recorder,
+        resolveCredential: deps.resolveCredential,
         expiryGraceMs: config.sessionExpiryGraceSeconds * 1000,
         metrics: deps.metrics,
         logger: deps.log,

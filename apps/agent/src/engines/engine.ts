@@ -1,6 +1,7 @@
 import type { Connection } from '@portcullis/proto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { ActivePolicy } from '../policy/active-policy.js';
 import type { Recorder } from '../recorder/recorder.js';
 import type { SnapshotSource } from '../snapshot/snapshot-source.js';
 
@@ -26,6 +27,8 @@ export interface EngineDeps {
   /** Where to listen (PORTCULLIS_PG_LISTEN / PORTCULLIS_HTTP_LISTEN); port 0 picks a free one. */
   listen: { host: string; port: number };
   snapshots: SnapshotSource;
+  /** The policy in force (compiled from the snapshot); read `current()` per statement/request. */
+  policy: ActivePolicy;
   recorder: Recorder;
   /** Upstream password of a connection, resolved at each use; throws CredentialError. */
   resolveCredential: (connection: Connection) => string | undefined;

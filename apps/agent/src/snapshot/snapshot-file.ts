@@ -37,16 +37,42 @@ function mapCredentialValues(snapshot: ConfigSnapshot, map: (value: string, conn
   };
 }
 
+/** The policy's masking hash key is sealed like credential values, bound to "policy". */
+const POLICY_AAD = 'policy';
+
+function mapPolicyHashKey(snapshot: ConfigSnapshot, map: (value: string) => string): ConfigSnapshot {
+  if (!snapshot.policy) return snapshot;
+  return { ...snapshot, policy: { ...snapshot.policy, hashKey: map(snapshot.policy.hashKey) } };
+}
+
+function seal(key: Buffer, value: string, aad: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad));
+  const ciphertext = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
+  return SEALED + Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64');
+}
+
+function unseal(key: Buffer, value: string, aad: string, what: string): string {
+  if (!value.startsWith(SEALED)) throw new SnapshotFileError(`${what} is not sealed`);
+  const raw = Buffer.from(value.slice(SEALED.length), 'base64');
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+    decipher.setAAD(Buffer.from(aad));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  } catch {
+    throw new SnapshotFileError(`${what} was sealed with another agent token`);
+  }
+}
+
 export function sealSnapshot(snapshot: ConfigSnapshot, agentToken: string): string {
   const salt = randomBytes(16);
   const key = keyFor(agentToken, salt);
-  const sealed = mapCredentialValues(snapshot, (value, connection) => {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    cipher.setAAD(Buffer.from(connection.id));
-    const ciphertext = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
-    return SEALED + Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64');
-  });
+  const sealed = mapPolicyHashKey(
+    mapCredentialValues(snapshot, (value, connection) => seal(key, value, connection.id)),
+    (value) => seal(key, value, POLICY_AAD),
+  );
   const body: SnapshotFileBody = { format: FORMAT, salt: salt.toString('base64'), snapshot: ConfigSnapshot.toJSON(sealed) };
   return JSON.stringify(body, null, 1);
 }
@@ -60,18 +86,12 @@ export function unsealSnapshot(text: string, agentToken: string): ConfigSnapshot
   }
   if (body?.format !== FORMAT || typeof body.salt !== 'string') throw new SnapshotFileError(`not a ${FORMAT} file`);
   const key = keyFor(agentToken, Buffer.from(body.salt, 'base64'));
-  return mapCredentialValues(ConfigSnapshot.fromJSON(body.snapshot), (value, connection) => {
-    if (!value.startsWith(SEALED)) throw new SnapshotFileError(`credential of connection "${connection.name}" is not sealed`);
-    const raw = Buffer.from(value.slice(SEALED.length), 'base64');
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-      decipher.setAAD(Buffer.from(connection.id));
-      decipher.setAuthTag(raw.subarray(12, 28));
-      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
-    } catch {
-      throw new SnapshotFileError('credentials were sealed with another agent token');
-    }
-  });
+  return mapPolicyHashKey(
+    mapCredentialValues(ConfigSnapshot.fromJSON(body.snapshot), (value, connection) =>
+      unseal(key, value, connection.id, `credential of connection "${connection.name}"`),
+    ),
+    (value) => unseal(key, value, POLICY_AAD, 'the policy hash key'),
+  );
 }
 
 /** Write to a temporary file, fsync, rename over the old one, fsync the folder: all or nothing. */

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigSnapshot } from '@portcullis/proto';
 import type { Logger } from 'pino';
+import { SnapshotPolicy } from '../policy/active-policy.js';
 import type { AgentMetrics } from '../status/metrics.js';
 import { readSnapshotFile, sealSnapshot, writeFileAtomic } from './snapshot-file.js';
 import type { SnapshotSource } from './snapshot-source.js';
@@ -17,6 +18,8 @@ export interface SnapshotStoreOptions {
   offlineMode: 'serve' | 'refuse';
   log: Logger;
   metrics?: AgentMetrics;
+  /** Compiled with each snapshot; a policy that does not compile rejects the snapshot. */
+  policy?: SnapshotPolicy;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -39,9 +42,11 @@ export class SnapshotStore implements SnapshotSource {
   /** Applies run one after another, so files and memory see snapshots in arrival order. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly path: string;
+  private readonly policy: SnapshotPolicy;
 
   constructor(private readonly options: SnapshotStoreOptions) {
     this.path = join(options.dataDir, 'snapshot.json');
+    this.policy = options.policy ?? new SnapshotPolicy();
   }
 
   /** Loads the last persisted snapshot; an unreadable file is logged and ignored (start empty). */
@@ -52,6 +57,9 @@ export class SnapshotStore implements SnapshotSource {
       if (!loaded) return;
       const problem = validateSnapshot(loaded);
       if (problem) throw new Error(problem);
+      const policy = this.policy.compile(loaded);
+      if (!policy.ok) throw new Error(policy.error);
+      this.policy.install(policy.policy);
       this.swap(loaded);
       this.options.log.info({ configVersion: loaded.version, connections: loaded.connections.length }, 'serving last snapshot from disk until the control plane sends one');
     } catch (err) {
@@ -96,15 +104,18 @@ export class SnapshotStore implements SnapshotSource {
   private async applyNow(candidate: ConfigSnapshot): Promise<ApplyResult> {
     const current = this.version();
     if (candidate.version === current && current > 0) return { ok: true, applied: false };
-    const problem =
+    let problem =
       candidate.version < current
         ? `version ${candidate.version} is older than the applied version ${current}`
         : validateSnapshot(candidate);
-    if (problem) {
+    const policy = problem ? undefined : this.policy.compile(candidate);
+    if (policy && !policy.ok) problem = policy.error;
+    if (problem || !policy?.ok) {
       this.options.metrics?.snapshotApplyErrors.inc();
       this.options.log.warn({ configVersion: candidate.version, error: problem }, 'config snapshot rejected; keeping the previous one');
-      return { ok: false, error: problem };
+      return { ok: false, error: problem ?? 'policy not compiled' };
     }
+    this.policy.install(policy.policy);
     this.swap(candidate);
     try {
       await writeFileAtomic(this.path, sealSnapshot(candidate, this.options.agentToken));

@@ -20,7 +20,7 @@ const connection = z
     name: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'connection name must be 1-63 letters, digits, _ . - (used as database name and URL segment)'),
-    kind: z.enum(['postgres', 'http']),
+    kind: z.enum(['postgres', 'http', 'llm', 'vector-http']),
     target: z.string().min(1, 'target is empty'),
     credential: z
       .object({

@@ -7,6 +7,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ConfigSnapshot, Connection } from '@portcullis/proto';
 import { checkAccess } from '../../identity/access-check.js';
 import type { TokenVerifier, VerifiedIdentity } from '../../identity/token-verifier.js';
+import type { ActivePolicy } from '../../policy/active-policy.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import type { SnapshotSource } from '../../snapshot/snapshot-source.js';
 import type { Engine } from '../engine.js';
@@ -34,6 +35,8 @@ export interface PostgresEngineOptions {
   host: string;
   port: number;
   snapshots: SnapshotSource;
+  /** The policy in force: every statement is decided against it (block, mask, budgets). */
+  policy: ActivePolicy;
   verifier: TokenVerifier;
   recorder: Recorder;
   /** The upstream password of a connection (secret reference resolved, or the pushed value). */
@@ -304,6 +307,7 @@ export class PostgresEngine implements Engine {
         maxClientMessageBytes: this.maxClientMessageBytes,
         limits: this.limits,
         recorder: this.options.recorder,
+        policy: this.options.policy,
         events: {
           statement: () => this.metrics.statements.inc(),
           bytes: (direction, count) => this.metrics.bytes[direction].inc(count),

@@ -1,9 +1,13 @@
 import type { Duplex } from 'node:stream';
+import { analyzeSql, BUDGET_SQLSTATE, decide, PreparedStatements, type Decision, type SqlAnalysis } from '@portcullis/policy';
 import type { Statement } from '@portcullis/proto';
+import type { ActivePolicy, PolicyInForce } from '../../policy/active-policy.js';
+import { recordUsage, statementBudget } from '../../policy/budgets.js';
 import type { VerifiedIdentity } from '../../identity/token-verifier.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import { FrameError, FrameReader } from './frames.js';
-import { ClientCode, errorResponse, FRONTEND_CODES, message, readyForQuery, SqlState } from './protocol.js';
+import { BodyReader, ClientCode, cstring, errorResponse, FRONTEND_CODES, message, readyForQuery, ServerCode, SqlState } from './protocol.js';
+import { ResultGuard } from './result-guard.js';
 import { StatementTracker, type RecordingLimits } from './statement-tracker.js';
 
 export type SessionOutcome = 'ok' | 'client_closed' | 'error' | 'killed';
@@ -23,11 +27,41 @@ export interface SessionSettings {
   maxClientMessageBytes: number;
   limits: RecordingLimits;
   recorder: Recorder;
+  /** The policy in force, read per statement. */
+  policy: ActivePolicy;
   events: SessionEvents;
 }
 
-/** The answer of the policy seam for one client frame. */
-type FrameDecision = 'forward' | 'hold' | 'drop';
+/** The answer of the policy seam for one client frame (a Buffer: send these bytes instead). */
+type FrameDecision = 'forward' | 'hold' | 'drop' | Buffer;
+
+/**
+ * Sent upstream in place of a statement the policy blocks: it fails, so the upstream's
+ * transaction state follows what the client is told (an error aborts a transaction block), and
+ * its error is replaced by the policy's on the way back.
+ */
+const STAND_IN = message(
+  ClientCode.Query,
+  cstring(
+    "DO $portcullis$BEGIN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'statement blocked by policy'; END$portcullis$",
+  ),
+);
+const SYNC = message(ClientCode.Sync);
+
+/** The message a client gets for a statement the policy does not let through. */
+export function refusalMessage(decision: Decision): string {
+  const rule = decision.ruleId ? ` [rule ${decision.ruleId}]` : '';
+  if (decision.action === 'review') {
+    // The approval flow is a later issue; the seam is here.
+    return `statement needs review${decision.reason ? `: ${decision.reason}` : ''}${rule}; review is not yet available, so it is blocked`;
+  }
+  const by = decision.ruleId?.startsWith('guardrail:')
+    ? `guardrail ${decision.ruleId.slice('guardrail:'.length)}`
+    : decision.ruleId
+      ? `rule ${decision.ruleId}`
+      : 'policy';
+  return `blocked by ${by}: ${decision.reason ?? 'not allowed'}${rule}`;
+}
 
 const REFUSED_UNRECORDED = 'recording unavailable: statement refused (fail-closed)';
 /** PostgreSQL's own limit for backend messages is 1 GiB; this only guards against nonsense. */
@@ -61,12 +95,25 @@ export class PostgresSession {
   private readonly serverFrames = new FrameReader(MAX_SERVER_MESSAGE_BYTES);
   private readonly recorder: Recorder;
   private readonly events: SessionEvents;
+  private readonly policy: ActivePolicy;
+  /** SQL-level PREPARE statements seen, so EXECUTE is judged by what it runs. */
+  private readonly prepared = new PreparedStatements();
+  /** Statement analyses by decision, for table-qualified column masks. */
+  private readonly analyses = new WeakMap<Decision, SqlAnalysis>();
+  /** Decision on the frame being forwarded (Query, Parse). */
+  private frameDecision: Decision | undefined;
+  /** A batch whose Parse the policy blocked: answered at its Sync. */
+  private blockedBatch: { text: string; decision: Decision } | undefined;
+  /** Frames of the current batch already sent upstream. */
+  private batchForwarded = false;
+  /** The result being sent: undefined = not looked at yet, null = nothing to do. */
+  private guard: { guard: ResultGuard; policy: PolicyInForce } | null | undefined;
   private ended = false;
   private terminated = false;
   /** An extended-protocol batch (up to Sync) is under way. */
   private batchOpen = false;
   /** Frames of a batch held back until it is known whether it executes anything. */
-  private held: Buffer[] | undefined;
+  private held: Array<{ frame: Buffer; decision?: Decision }> | undefined;
   /** A refused batch: its frames are dropped up to and including its Sync. */
   private discardingUntilSync = false;
 
@@ -80,6 +127,7 @@ export class PostgresSession {
     this.connectionName = settings.connectionName;
     this.recorder = settings.recorder;
     this.events = settings.events;
+    this.policy = settings.policy;
     this.clientFrames = new FrameReader(settings.maxClientMessageBytes, FRONTEND_CODES);
     this.tracker = new StatementTracker(settings.limits, settings.traceId, (statement) => {
       this.recorder.statement(this.id, statement);
@@ -116,14 +164,17 @@ export class PostgresSession {
     let runStart = 0;
     try {
       const region = this.clientFrames.feed(chunk, (code, buffer, start, end) => {
+        this.frameDecision = undefined;
         const decision = this.decide(code, buffer, start, end);
         if (decision === 'forward') {
-          this.tracker.onClientFrame(code, buffer, start, end);
+          if (this.batchOpen) this.batchForwarded = true;
+          this.tracker.onClientFrame(code, buffer, start, end, this.frameDecision);
           return;
         }
-        // Not forwarded: send what came before it, skip this frame.
+        // Not forwarded: send what came before it, skip this frame (or send its stand-in).
         if (start > runStart) this.toUpstream(buffer.subarray(runStart, start));
-        if (decision === 'hold') this.held!.push(buffer.subarray(start, end));
+        if (decision === 'hold') this.held!.push({ frame: buffer.subarray(start, end), decision: this.frameDecision });
+        else if (Buffer.isBuffer(decision)) this.toUpstream(decision);
         runStart = end;
       });
       if (region.end > runStart) {
@@ -149,17 +200,36 @@ export class PostgresSession {
   private decide(code: number, buffer: Buffer, start: number, end: number): FrameDecision {
     if (code === ClientCode.Terminate) this.terminated = true;
     if (this.discardingUntilSync) {
-      if (code === ClientCode.Sync) {
-        this.discardingUntilSync = false;
-        this.batchOpen = false;
+      if (code !== ClientCode.Sync) return 'drop';
+      this.discardingUntilSync = false;
+      this.batchOpen = false;
+      const blocked = this.blockedBatch;
+      if (!blocked) {
         this.reply(readyForQuery(this.tracker.transactionStatus));
+        return 'drop';
       }
-      return 'drop';
+      this.blockedBatch = undefined;
+      // Frames of this batch already upstream are closed by a Sync whose ReadyForQuery the
+      // client does not see (it waits for one only, the stand-in's).
+      const closing = this.batchForwarded ? SYNC : undefined;
+      if (closing) this.tracker.onSilentSync();
+      this.batchForwarded = false;
+      this.tracker.onBlocked(blocked.text, blocked.decision);
+      return closing ? Buffer.concat([closing, STAND_IN]) : STAND_IN;
     }
     if (code === ClientCode.Query) {
-      if (this.recorder.accepting()) return 'forward';
-      this.reply(Buffer.concat([this.refusal(), readyForQuery(this.tracker.transactionStatus)]));
-      return 'drop';
+      if (!this.recorder.accepting()) {
+        this.reply(Buffer.concat([this.refusal(), readyForQuery(this.tracker.transactionStatus)]));
+        return 'drop';
+      }
+      const text = new BodyReader(buffer, start + 5, end).cstring();
+      const decision = this.judge(text);
+      if (decision.action === 'block' || decision.action === 'review') {
+        this.tracker.onBlocked(text, decision);
+        return STAND_IN;
+      }
+      this.frameDecision = decision;
+      return 'forward';
     }
     if (code === ClientCode.FunctionCall) {
       // The fast-path call runs any function by OID, out of sight of recording and policy.
@@ -181,7 +251,24 @@ export class PostgresSession {
       this.batchOpen = true;
       if (!this.recorder.accepting()) this.held = [];
     }
-    if (code === ClientCode.Sync) this.batchOpen = false;
+    if (code === ClientCode.Sync) {
+      this.batchOpen = false;
+      this.batchForwarded = false;
+    }
+    if (code === ClientCode.Parse) {
+      const body = new BodyReader(buffer, start + 5, end);
+      body.cstring();
+      const text = body.cstring();
+      const decision = this.judge(text);
+      if (decision.action === 'block' || decision.action === 'review') {
+        // As PostgreSQL after an error: the rest of the batch is skipped up to its Sync.
+        this.held = undefined;
+        this.discardingUntilSync = true;
+        this.blockedBatch = { text, decision };
+        return 'drop';
+      }
+      this.frameDecision = decision;
+    }
     if (!this.held) return 'forward';
 
     if (code === ClientCode.Execute || code === ClientCode.Flush) {
@@ -191,8 +278,8 @@ export class PostgresSession {
       return 'drop';
     }
     if (code === ClientCode.Sync) {
-      for (const frame of this.held) {
-        this.tracker.onClientFrame(frame[0]!, frame, 0, frame.length);
+      for (const { frame, decision } of this.held) {
+        this.tracker.onClientFrame(frame[0]!, frame, 0, frame.length, decision);
         this.toUpstream(frame);
       }
       this.held = undefined;
@@ -202,6 +289,30 @@ export class PostgresSession {
       return 'drop';
     }
     return 'hold';
+  }
+
+  /** The policy's decision on one SQL text; anything that goes wrong blocks (fail closed). */
+  private judge(text: string): Decision {
+    const active = this.policy.current();
+    try {
+      const analysis = analyzeSql(text, { prepared: this.prepared.map });
+      const decision = decide(
+        { connection: this.connectionName, identity: { subject: this.identity.subject, groups: this.identity.groups }, sql: analysis },
+        active.compiled,
+        new Date(),
+      );
+      if (decision.action !== 'block' && decision.action !== 'review') this.prepared.remember(analysis);
+      this.analyses.set(decision, analysis);
+      return decision;
+    } catch (error) {
+      return {
+        action: 'block',
+        reason: `statement refused: the policy could not be evaluated (${(error as Error).message})`,
+        ruleIds: [],
+        policyVersion: active.version,
+        considered: [],
+      };
+    }
   }
 
   private refusal(): Buffer {
@@ -218,10 +329,15 @@ export class PostgresSession {
     let runStart = 0;
     try {
       const region = this.serverFrames.feed(chunk, (code, buffer, start, end) => {
-        const replies = this.tracker.onServerFrame(code, buffer, start, end);
-        if (!replies) return;
-        this.toClient(buffer.subarray(runStart, end));
-        for (const reply of replies) this.toClient(reply);
+        const { replacement, replies } = this.serverFrame(code, buffer, start, end);
+        if (replacement === undefined && !replies) return;
+        if (replacement === undefined) {
+          this.toClient(buffer.subarray(runStart, end));
+        } else {
+          if (start > runStart) this.toClient(buffer.subarray(runStart, start));
+          if (replacement) this.toClient(replacement);
+        }
+        if (replies) for (const reply of replies) this.toClient(reply);
         runStart = end;
       });
       if (region.end > runStart) {
@@ -238,6 +354,89 @@ export class PostgresSession {
         errorResponse('FATAL', SqlState.ConnectionFailure, 'invalid message from upstream'),
       );
     }
+  }
+
+  /**
+   * One server frame on its way to the client: masks and counts result rows, ends a result that
+   * exceeds its budget with 53400, puts the policy's error in place of the stand-in's. Returns
+   * undefined as replacement to send the frame as it came, null to drop it.
+   */
+  private serverFrame(
+    code: number,
+    buffer: Buffer,
+    start: number,
+    end: number,
+  ): { replacement?: Buffer | null; replies?: Buffer[] } {
+    switch (code) {
+      case ServerCode.RowDescription: {
+        const replies = this.tracker.onServerFrame(code, buffer, start, end);
+        this.guard = undefined;
+        this.startResult();
+        return { replies };
+      }
+      case ServerCode.DataRow: {
+        if (this.guard === undefined) this.startResult();
+        const replacement = this.guard?.guard.row(buffer, start, end);
+        if (replacement === null) return { replacement };
+        const replies = replacement
+          ? this.tracker.onServerFrame(code, replacement, 0, replacement.length)
+          : this.tracker.onServerFrame(code, buffer, start, end);
+        return { replacement, replies };
+      }
+      case ServerCode.CommandComplete:
+      case ServerCode.PortalSuspended: {
+        const exceeded = this.guard?.guard.exceededBy;
+        this.finishResult();
+        if (!exceeded) return { replies: this.tracker.onServerFrame(code, buffer, start, end) };
+        const replacement = errorResponse(
+          'ERROR',
+          BUDGET_SQLSTATE,
+          `${exceeded} per statement exceeded: the rest of the result was not sent`,
+        );
+        return { replacement, replies: this.tracker.onServerFrame(ServerCode.ErrorResponse, replacement, 0, replacement.length, true) };
+      }
+      case ServerCode.ErrorResponse: {
+        this.finishResult();
+        const head = this.tracker.head();
+        if (!head?.blocked || !head.decision) return { replies: this.tracker.onServerFrame(code, buffer, start, end) };
+        const replacement = errorResponse('ERROR', '42501', refusalMessage(head.decision));
+        return { replacement, replies: this.tracker.onServerFrame(code, replacement, 0, replacement.length) };
+      }
+      case ServerCode.EmptyQueryResponse:
+      case ServerCode.ReadyForQuery: {
+        this.finishResult();
+        const silent = code === ServerCode.ReadyForQuery && this.tracker.silentSyncAhead();
+        const replies = this.tracker.onServerFrame(code, buffer, start, end);
+        return silent ? { replacement: null, replies } : { replies };
+      }
+      default:
+        return { replies: this.tracker.onServerFrame(code, buffer, start, end) };
+    }
+  }
+
+  /** Looks at a result's statement: what to mask, what budget applies (null: nothing to do). */
+  private startResult(): void {
+    const head = this.tracker.head();
+    const policy = this.policy.current();
+    const decision = head?.decision;
+    const budget = statementBudget(policy.compiled, this.identity.subject, new Date());
+    const analysis = decision && this.analyses.get(decision);
+    const tables = analysis ? analysis.statements.flatMap((s) => s.tables) : [];
+    const guard = new ResultGuard(this.tracker.resultColumns, decision, policy, tables, budget);
+    this.guard = guard.active ? { guard, policy } : null;
+  }
+
+  /** The result is done: its mask counts go to the recording, its size to the hourly budget. */
+  private finishResult(): void {
+    const current = this.guard;
+    this.guard = undefined;
+    if (!current) return;
+    const head = this.tracker.head();
+    if (head && current.guard.counts.size > 0) {
+      const counts = (head.maskedCounts ??= new Map());
+      for (const [entity, n] of current.guard.counts) counts.set(entity, (counts.get(entity) ?? 0) + n);
+    }
+    recordUsage(current.policy.compiled, this.identity.subject, current.guard.rows, current.guard.bytes, new Date());
   }
 
   private toUpstream(bytes: Buffer): void {

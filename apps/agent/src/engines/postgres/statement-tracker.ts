@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Decision } from '@portcullis/policy';
 import type { Statement } from '@portcullis/proto';
 import { BodyReader, ClientCode, parseErrorFields, ServerCode } from './protocol.js';
 
@@ -11,14 +12,22 @@ export interface RecordingLimits {
   textBytes: number;
 }
 
+/** The policy's say on a statement, and what masking did to its result (entity → count). */
+export interface Judged {
+  decision?: Decision;
+  /** Blocked by policy: the upstream ran a stand-in that fails; its error is replaced. */
+  blocked?: boolean;
+  maskedCounts?: Map<string, number>;
+}
+
 /** What the client is waiting for, in the order the server will answer. */
-type Pending =
+export type Pending =
   /** A simple Query: one statement per CommandComplete/Error, done at ReadyForQuery. */
-  | { type: 'query'; text: string; startedAt: number }
+  | ({ type: 'query'; text: string; startedAt: number } & Judged)
   /** An Execute of the extended protocol: done at CommandComplete/Error/PortalSuspended. */
-  | { type: 'execute'; text: string; parameters: string[]; resultFormats: number[]; startedAt: number }
-  /** Sync: done at ReadyForQuery. */
-  | { type: 'sync' }
+  | ({ type: 'execute'; text: string; parameters: string[]; resultFormats: number[]; startedAt: number } & Judged)
+  /** Sync: done at ReadyForQuery (silent: the agent's own Sync, whose answer the client never sees). */
+  | { type: 'sync'; silent?: boolean }
   /** An answer the agent wrote itself (a refused statement), sent once everything before it is. */
   | { type: 'local'; bytes: Buffer };
 
@@ -26,6 +35,15 @@ interface Portal {
   text: string;
   parameters: string[];
   resultFormats: number[];
+  decision?: Decision;
+}
+
+/** A result column as RowDescription (and Bind's result formats) describe it. */
+export interface ResultColumn {
+  name: string;
+  typeOid: number;
+  /** 0 text, 1 binary. */
+  format: number;
 }
 
 /**
@@ -35,7 +53,7 @@ interface Portal {
  * order of answers so the agent can slot its own replies (refusals) in the right place.
  */
 export class StatementTracker {
-  private readonly preparedStatements = new Map<string, string>();
+  private readonly preparedStatements = new Map<string, { text: string; decision?: Decision }>();
   private readonly portals = new Map<string, Portal>();
   private readonly queue: Pending[] = [];
   private index = 0;
@@ -46,6 +64,8 @@ export class StatementTracker {
   // Result preview of the statement being answered.
   private columns: string[] = [];
   private columnFormats: number[] = [];
+  /** Columns of the result being answered (undefined before its RowDescription). */
+  resultColumns: ResultColumn[] | undefined;
   private rows: unknown[][] = [];
   private previewBytes = 0;
   private truncated = false;
@@ -61,17 +81,45 @@ export class StatementTracker {
     return this.queue.length;
   }
 
-  /** A client frame that is being forwarded to the upstream. */
-  onClientFrame(code: number, buffer: Buffer, start: number, end: number): void {
+  /** The statement whose answer comes next (undefined when the head is a Sync or a local reply). */
+  head(): (Pending & { type: 'query' | 'execute' }) | undefined {
+    const head = this.queue[0];
+    return head?.type === 'query' || head?.type === 'execute' ? head : undefined;
+  }
+
+  /**
+   * A statement blocked by policy: the upstream is sent a stand-in that fails (so transaction
+   * state stays right), and its answer is recorded as this statement.
+   */
+  onBlocked(text: string, decision: Decision): void {
+    this.queue.push({ type: 'query', text: this.cut(text), startedAt: performance.now(), decision, blocked: true });
+  }
+
+  /** The agent sends a Sync of its own; its ReadyForQuery is not for the client. */
+  onSilentSync(): void {
+    this.queue.push({ type: 'sync', silent: true });
+  }
+
+  /** The next ReadyForQuery answers the agent's own Sync. */
+  silentSyncAhead(): boolean {
+    const head = this.queue.find((p) => p.type !== 'execute');
+    return head?.type === 'sync' && head.silent === true;
+  }
+
+  /** A client frame that is being forwarded to the upstream (with the policy's decision on its SQL). */
+  onClientFrame(code: number, buffer: Buffer, start: number, end: number, decision?: Decision): void {
     switch (code) {
       case ClientCode.Query:
-        this.queue.push({ type: 'query', text: this.text(buffer, start + 5, end - 1), startedAt: performance.now() });
+        this.queue.push({ type: 'query', text: this.text(buffer, start + 5, end - 1), startedAt: performance.now(), decision });
         break;
       case ClientCode.Parse: {
         const body = new BodyReader(buffer, start + 5, end);
         const name = body.cstring();
         const zero = buffer.indexOf(0, body.offset);
-        this.preparedStatements.set(name, this.text(buffer, body.offset, zero < 0 || zero >= end ? end : zero));
+        this.preparedStatements.set(name, {
+          text: this.text(buffer, body.offset, zero < 0 || zero >= end ? end : zero),
+          decision,
+        });
         break;
       }
       case ClientCode.Bind:
@@ -85,6 +133,7 @@ export class StatementTracker {
           parameters: portal?.parameters ?? [],
           resultFormats: portal?.resultFormats ?? [],
           startedAt: performance.now(),
+          decision: portal?.decision,
         });
         break;
       }
@@ -106,7 +155,7 @@ export class StatementTracker {
    * A server frame on its way to the client. Returns the agent's own replies that must follow
    * it (queued refusals whose turn has come), if any.
    */
-  onServerFrame(code: number, buffer: Buffer, start: number, end: number): Buffer[] | undefined {
+  onServerFrame(code: number, buffer: Buffer, start: number, end: number, synthetic = false): Buffer[] | undefined {
     switch (code) {
       case ServerCode.RowDescription:
         this.onRowDescription(buffer, start, end);
@@ -125,7 +174,7 @@ export class StatementTracker {
         this.complete('', undefined);
         break;
       case ServerCode.ErrorResponse:
-        this.onError(buffer, start, end);
+        this.onError(buffer, start, end, synthetic);
         break;
       case ServerCode.ReadyForQuery:
         this.transactionStatus = buffer[start + 5] ?? this.transactionStatus;
@@ -176,10 +225,12 @@ export class StatementTracker {
     }
     const resultFormats: number[] = [];
     for (let n = body.int16(); n > 0; n--) resultFormats.push(body.int16());
+    const statement = this.preparedStatements.get(statementName);
     this.portals.set(portalName, {
-      text: this.preparedStatements.get(statementName) ?? '',
+      text: statement?.text ?? '',
       parameters,
       resultFormats,
+      decision: statement?.decision,
     });
   }
 
@@ -188,9 +239,12 @@ export class StatementTracker {
     const count = body.int16();
     this.columns = [];
     this.columnFormats = [];
+    const typeOids: number[] = [];
     for (let i = 0; i < count; i++) {
       this.columns.push(body.cstring());
-      body.bytes(16);
+      body.bytes(6); // table oid, column number
+      typeOids.push(body.int32());
+      body.bytes(6); // type size, type modifier
       this.columnFormats.push(body.int16());
     }
     const head = this.queue[0];
@@ -198,6 +252,7 @@ export class StatementTracker {
     if (head?.type === 'execute' && head.resultFormats.length > 0) {
       this.columnFormats = this.columns.map((_, i) => head.resultFormats[head.resultFormats.length === 1 ? 0 : i] ?? 0);
     }
+    this.resultColumns = this.columns.map((name, i) => ({ name, typeOid: typeOids[i]!, format: this.columnFormats[i]! }));
   }
 
   private onDataRow(buffer: Buffer, start: number, end: number): void {
@@ -221,13 +276,14 @@ export class StatementTracker {
     this.rows.push(row);
   }
 
-  private onError(buffer: Buffer, start: number, end: number): void {
+  private onError(buffer: Buffer, start: number, end: number, synthetic: boolean): void {
     const head = this.queue[0];
     if (head?.type !== 'query' && head?.type !== 'execute') return;
     const fields = parseErrorFields(buffer, start, end);
     this.complete('', { code: fields.get('C') ?? '', message: fields.get('M') ?? '' });
-    // After an error the server skips everything up to the next Sync.
-    while (this.queue[0]?.type === 'execute') this.queue.shift();
+    // After an error the server skips everything up to the next Sync (not after the agent's own
+    // error in place of a CommandComplete: the server carries on).
+    if (!synthetic) while (this.queue[0]?.type === 'execute') this.queue.shift();
   }
 
   private complete(tag: string, error: { code: string; message: string } | undefined): void {
@@ -253,18 +309,31 @@ export class StatementTracker {
       durationMs: Math.round(durationMs * 1000) / 1000,
       result:
         this.columns.length > 0 ? { columns: this.columns, rows: this.rows, truncated: this.truncated } : undefined,
-      decision: undefined,
+      decision: head.decision && {
+        action: head.decision.action,
+        ruleIds: head.decision.ruleIds,
+        policyVersion: head.decision.policyVersion,
+        reason: head.decision.reason ?? '',
+        maskedCounts: head.maskedCounts ? Object.fromEntries(head.maskedCounts) : {},
+      },
       traceId: this.traceId,
     });
     this.resetPreview();
   }
 
   private resetPreview(): void {
+    this.resultColumns = undefined;
     this.columns = [];
     this.columnFormats = [];
     this.rows = [];
     this.previewBytes = 0;
     this.truncated = false;
+  }
+
+  private cut(text: string): string {
+    const bytes = Buffer.byteLength(text);
+    if (bytes <= this.limits.textBytes) return text;
+    return this.text(Buffer.from(text), 0, bytes);
   }
 
   /** SQL text of [start, end), cut at the text limit. */

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { ConfigSnapshot, SessionEnd, SessionStart, Statement } from '@portcullis/proto';
 import pg from 'pg';
 import { Registry } from 'prom-client';
+import { init, type PolicyInput } from '@portcullis/policy';
+import { SnapshotPolicy } from '../../../policy/active-policy.js';
 import { TokenVerifier } from '../../../identity/token-verifier.js';
 import { MemorySnapshots } from '../../../identity/testing/memory-snapshots.js';
 import { TestIdp } from '../../../identity/testing/test-idp.js';
@@ -69,6 +71,8 @@ export class Harness {
   readonly metrics = new Registry();
   idp!: TestIdp;
   snapshots!: MemorySnapshots;
+  /** The policy the engine enforces; none (guardrails only) until `usePolicy`. */
+  readonly policy = new SnapshotPolicy();
   engine!: PostgresEngine;
   port = 0;
 
@@ -93,12 +97,14 @@ export class Harness {
       await admin(`CREATE ROLE ${this.role} LOGIN PASSWORD '${this.password}'`);
       await admin(`CREATE DATABASE ${this.database} OWNER ${this.role}`);
     }
+    await init();
     this.idp = await TestIdp.start();
     this.snapshots = new MemorySnapshots(this.snapshot());
     this.engine = new PostgresEngine({
       host: '127.0.0.1',
       port: 0,
       snapshots: this.snapshots,
+      policy: this.policy,
       verifier: new TokenVerifier(this.snapshots),
       recorder: this.recorder,
       resolveCredential: () => this.password,
@@ -141,6 +147,13 @@ export class Harness {
       generatedAt: new Date(),
       ...patch,
     };
+  }
+
+  /** Puts a policy in force, as a snapshot carrying it would (throws if it does not compile). */
+  usePolicy(document: Omit<PolicyInput, 'version'>, version = 1, hashKey = 'test-hash-key'): void {
+    const compiled = this.policy.compile(this.snapshot({ policy: { version, document: document as never, hashKey } }));
+    if (!compiled.ok) throw new Error(compiled.error);
+    this.policy.install(compiled.policy);
   }
 
   token(username = 'carol', options: Parameters<TestIdp['token']>[1] = {}): Promise<string> {

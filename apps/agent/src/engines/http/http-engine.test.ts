@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ConfigSnapshot, Connection } from '@portcullis/proto';
+import { TokenVerifier } from '../../identity/token-verifier.js';
+import { MemorySnapshots } from '../../identity/testing/memory-snapshots.js';
+import { TestIdp } from '../../identity/testing/test-idp.js';
+import { CollectingRecorder } from '../postgres/testing/harness.js';
+import { ANSWER_PII, MOCK_PROVIDER_KEY, startMockLlm, type MockLlm } from '../../../../../e2e/fixtures/mock-llm.js';
+import { startMockQdrant, type MockQdrant } from '../../../../../e2e/fixtures/mock-qdrant.js';
+import { HttpEngine } from './http-engine.js';
+
+describe('HTTP engine', () => {
+  let idp: TestIdp;
+  let llm: MockLlm;
+  let qdrant: MockQdrant;
+  let snapshots: MemorySnapshots;
+  let engine: HttpEngine;
+  let base = '';
+  const recorder = new CollectingRecorder();
+
+  const connection = (id: string, name: string, kind: string, target: string, options: object, key?: string): Connection => ({
+    id,
+    name,
+    kind,
+    target,
+    credential: key ? { source: { $case: 'value', value: key } } : undefined,
+    networkLabels: [],
+    options: options as Connection['options'],
+  });
+  const snapshot = (patch: Partial<ConfigSnapshot> = {}): ConfigSnapshot => ({
+    version: 1,
+    connections: [
+      connection('c-llm', 'demo-llm', 'llm', `${llm.url}/v1`, { maxRequestBytes: 4096, maxTokens: 1000 }, MOCK_PROVIDER_KEY),
+      connection('c-claude', 'claude', 'llm', `${llm.url}/v1`, { profile: 'anthropic', upstreamAuth: { header: 'authorization', prefix: 'Bearer ' } }, MOCK_PROVIDER_KEY),
+      connection('c-vec', 'vectors', 'vector-http', qdrant.url, {}, 'qdrant-key'),
+      connection('c-down', 'down', 'llm', 'http://127.0.0.1:1/v1', {}, MOCK_PROVIDER_KEY),
+    ],
+    grants: ['c-llm', 'c-claude', 'c-vec', 'c-down'].map((c, i) => ({ id: `g${i}`, connectionId: c, group: 'analysts', subject: '', expiresAt: undefined })),
+    identity: idp.settings(),
+    disabledIdentities: [],
+    generatedAt: new Date(),
+    ...patch,
+  });
+  const token = (user = 'carol', options: Parameters<TestIdp['token']>[1] = {}) => idp.token(user, { groups: ['analysts'], ...options });
+  async function call(path: string, init: RequestInit & { token?: string | null } = {}) {
+    const t = init.token === undefined ? await token() : init.token;
+    const headers = new Headers(init.headers);
+    if (t) headers.set('authorization', `Bearer ${t}`);
+    if (init.body) headers.set('content-type', 'application/json');
+    return fetch(`${base}${path}`, { ...init, headers });
+  }
+
+  before(async () => {
+    idp = await TestIdp.start();
+    llm = await startMockLlm();
+    qdrant = await startMockQdrant({ seed: { documents: [{ id: 1, vector: [1, 0], payload: { text: 'hello' } }] } });
+    snapshots = new MemorySnapshots(snapshot());
+    engine = new HttpEngine({ host: '127.0.0.1', port: 0, snapshots, verifier: new TokenVerifier(snapshots), recorder, resolveCredential: (c) => (c.credential?.source?.$case === 'value' ? c.credential.source.value : undefined) });
+    base = `http://127.0.0.1:${(await engine.listen()).port}`;
+  });
+  after(async () => {
+    await engine.close();
+    await Promise.all([idp.close(), llm.stop(), qdrant.stop()]);
+  });
+
+  it('masks the prompt before the model and the answer before the client; injects the provider key', async () => {
+    const res = await call('/c/demo-llm/v1/chat/completions', {
+      method: 'POST',
+      headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+      body: JSON.stringify({ model: 'mock-1', messages: [{ role: 'user', content: 'charge card 5500 0000 0000 0004 please' }] }),
+    });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    for (const value of Object.values(ANSWER_PII)) assert.ok(!text.includes(value), `${value} reached the client`);
+    assert.ok(!text.includes('5500 0000 0000 0004'));
+    assert.ok(!text.includes(MOCK_PROVIDER_KEY));
+    const seen = llm.received.at(-1)!;
+    assert.equal(seen.headers.authorization, `Bearer ${MOCK_PROVIDER_KEY}`);
+    assert.match(seen.body.messages[0].content, /charge card \[CREDIT_CARD\] please/);
+    const statement = await recorder.waitFor(() => recorder.statements().find((s) => s.text === 'POST /v1/chat/completions'));
+    assert.equal(statement.traceId, '0af7651916cd43dd8448eb211c80319c');
+    assert.equal(statement.decision?.action, 'mask');
+    assert.equal((statement.result as any).status, 200);
+    assert.ok((statement.result as any).usage.totalTokens > 0);
+  });
+
+  it('masks a streamed answer split adversarially and keeps it a valid SSE stream', async () => {
+    const res = await call('/c/demo-llm/v1/chat/completions', {
+      method: 'POST',
+      body: JSON.stringify({ model: 'mock-1', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.match(res.headers.get('content-type')!, /text\/event-stream/);
+    const body = await res.text();
+    for (const value of Object.values(ANSWER_PII)) assert.ok(!body.includes(value), `${value} reached the client`);
+    const events = body.split('\n\n').filter(Boolean);
+    assert.equal(events.at(-1), 'data: [DONE]');
+    const text = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)).choices.map((c: any) => c.delta.content ?? '').join('')).join('');
+    assert.match(text, /card is \[CREDIT_CARD\], reach them at \[EMAIL\]/);
+  });
+
+  it('masks an Anthropic messages stream', async () => {
+    const res = await call('/c/claude/v1/messages', {
+      method: 'POST',
+      body: JSON.stringify({ model: 'claude', stream: true, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const body = await res.text();
+    for (const value of Object.values(ANSWER_PII)) assert.ok(!body.includes(value), `${value} reached the client`);
+    assert.match(body, /event: message_stop/);
+  });
+
+  it('refuses in the API shape: 401 with WWW-Authenticate, 404, 403, 413, 502', async () => {
+    const bad = await call('/c/demo-llm/v1/models', { token: 'not-a-jwt' });
+    assert.equal(bad.status, 401);
+    assert.match(bad.headers.get('www-authenticate')!, /^Bearer error="invalid_token", error_description="malformed token"/);
+    assert.equal((await bad.json()).error.code, 'invalid_token');
+    const expired = await call('/c/demo-llm/v1/models', { token: await token('carol', { issuedAt: Math.floor(Date.now() / 1000) - 600, expiresIn: 60 }) });
+    assert.equal(expired.status, 401);
+    assert.match(expired.headers.get('www-authenticate')!, /token expired/);
+
+    assert.equal((await call('/c/nope/v1/models')).status, 404);
+    const outsider = await call('/c/demo-llm/v1/models', { token: await idp.token('mallory', { groups: ['guests'] }) });
+    assert.equal(outsider.status, 403);
+
+    const big = await call('/c/demo-llm/v1/chat/completions', { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x'.repeat(5000) }] }) });
+    assert.equal(big.status, 413);
+    assert.equal((await big.json()).error.code, 'request_too_large');
+
+    const down = await call('/c/down/v1/models');
+    assert.equal(down.status, 502);
+    assert.match((await down.json()).error.message, /could not reach the upstream of connection "down" \(ECONNREFUSED\)/);
+  });
+
+  it('blocks collection deletes and unfiltered point deletes on vector-http, before the upstream', async () => {
+    const before = qdrant.received.length;
+    const drop = await call('/c/vectors/collections/documents', { method: 'DELETE' });
+    assert.equal(drop.status, 403);
+    assert.match((await drop.json()).status.error, /guardrail:vector-delete-collection/);
+    const mass = await call('/c/vectors/collections/documents/points/delete', { method: 'POST', body: JSON.stringify({ filter: {} }) });
+    assert.equal(mass.status, 403);
+    assert.equal(qdrant.received.length, before, 'the upstream saw a blocked request');
+    const one = await call('/c/vectors/collections/documents/points/delete', { method: 'POST', body: JSON.stringify({ points: [1] }) });
+    assert.equal(one.status, 200);
+    assert.equal(qdrant.received.at(-1)!.path, '/collections/documents/points/delete');
+    const blocked = recorder.statements().find((s) => s.text === 'DELETE /collections/documents')!;
+    assert.equal(blocked.decision?.action, 'block');
+    assert.deepEqual(blocked.decision?.ruleIds, ['guardrail:vector-delete-collection']);
+  });
+
+  it('enforces the max-tokens cap in the OpenAI error shape', async () => {
+    const res = await call('/c/demo-llm/v1/chat/completions', { method: 'POST', body: JSON.stringify({ model: 'm', max_tokens: 5000, messages: [] }) });
+    assert.equal(res.status, 403);
+    const body = await res.json();
+    assert.equal(body.error.type, 'permission_error');
+    assert.match(body.error.message, /llm:max-tokens/);
+  });
+
+  it('ends a malformed stream with an error event and keeps serving', async () => {
+    const res = await call('/c/demo-llm/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'x-mock-malformed': '1' },
+      body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const body = await res.text();
+    assert.match(body, /"code":"malformed_sse"/);
+    assert.ok(!body.includes('never seen'));
+    assert.equal((await call('/c/demo-llm/v1/models')).status, 200);
+  });
+
+  it('one session per client connection; a disabled identity loses its sockets', async () => {
+    const t = await token('dave');
+    const agent = await import('undici');
+    const pool = new agent.Pool(base, { connections: 1 });
+    const get = () => pool.request({ path: '/c/demo-llm/v1/models', method: 'GET', headers: { authorization: `Bearer ${t}` } }).then(async (r) => (await r.body.text(), r.statusCode));
+    assert.equal(await get(), 200);
+    assert.equal(await get(), 200);
+    const starts = recorder.starts().filter((s) => s.start.username === 'dave');
+    assert.equal(starts.length, 1);
+    assert.equal(engine.endSessionsOf(starts[0]!.start.subject, 'disabled'), 1);
+    await recorder.waitFor(() => recorder.ends().find((e) => e.sessionId === starts[0]!.sessionId));
+    await pool.close();
+  });
+});

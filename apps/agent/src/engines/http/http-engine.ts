@@ -1,0 +1,694 @@
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
+import { pino, type Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { Pool } from 'undici';
+import { HTTP_CONNECTION_KINDS, parseHttpOptions, type ConnectionKind, type HttpConnectionOptions } from '@portcullis/api';
+import {
+  compilePolicy,
+  createMaskContext,
+  decide,
+  maskContextFor,
+  maskJson,
+  maskText,
+  type CompiledPolicy,
+  type EntityType,
+  type MaskContext,
+} from '@portcullis/policy';
+import type { ConfigSnapshot, Connection, Decision as RecordedDecision } from '@portcullis/proto';
+import { checkAccess } from '../../identity/access-check.js';
+import type { TokenVerifier, VerifiedIdentity } from '../../identity/token-verifier.js';
+import type { ActivePolicy } from '../../policy/active-policy.js';
+import type { Recorder } from '../../recorder/recorder.js';
+import type { SnapshotSource } from '../../snapshot/snapshot-source.js';
+import type { Engine } from '../engine.js';
+import { RequestBudgets } from './budgets.js';
+import { apiShapeOf, errorBody, maskLlmRequest, profileRules, totalTokens, usageOf, type ApiShape } from './profiles.js';
+import { createMaskedStream, type StreamSummary } from './stream-masking.js';
+
+export interface HttpEngineOptions {
+  host: string;
+  port: number;
+  snapshots: SnapshotSource;
+  verifier: TokenVerifier;
+  recorder: Recorder;
+  /** The upstream credential of a connection (API key), injected per the connection's options. */
+  resolveCredential: (connection: Connection) => string | undefined;
+  /** The policy in force; a default (allow, mask by connection options) when absent. */
+  policy?: ActivePolicy;
+  expiryGraceMs?: number;
+  /** Cap of request/response bodies and assembled SSE text in recordings. Default 64 KiB. */
+  recordingBytes?: number;
+  /** Largest upstream JSON/text body the agent buffers to mask. Default 32 MiB. */
+  maxResponseBytes?: number;
+  metrics?: Registry;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+/** The default when no policy is pushed: allow, masking as the connection's options say. */
+const DEFAULT_POLICY: CompiledPolicy = compilePolicy({ version: 0, defaultAction: 'allow' });
+
+// RFC 9110 §7.6.1 plus the headers the agent owns (credentials, framing it recomputes).
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+]);
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const TRACE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A refusal answered in the API's own error shape. */
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: string,
+    readonly ruleId?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A recorded session: one per client TCP connection, identity and connection (see README). */
+interface HttpSession {
+  id: string;
+  socket: Socket;
+  identity: VerifiedIdentity;
+  connectionName: string;
+  statements: number;
+  expiry?: NodeJS.Timeout;
+}
+
+/**
+ * The HTTP engine: `/c/<connection>/<path>` is proxied to the connection's base URL with the
+ * client's bearer token checked (as on PostgreSQL), its credential replaced by the upstream one,
+ * prompts masked on the way up and answers (JSON and SSE) on the way down, profile guardrails and
+ * the policy applied, and every request/response pair recorded.
+ */
+export class HttpEngine implements Engine {
+  readonly protocol = 'http' as const;
+  private readonly server: http.Server;
+  private readonly sessions = new Map<string, HttpSession>();
+  private readonly socketSessions = new Map<Socket, Map<string, HttpSession>>();
+  private readonly pools = new Map<string, Pool>();
+  private readonly optionsCache = new WeakMap<Connection, HttpConnectionOptions | string>();
+  private readonly budgets = new RequestBudgets();
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private readonly metrics: ReturnType<typeof createMetrics>;
+  private readonly recordingBytes: number;
+  private readonly maxResponseBytes: number;
+
+  constructor(private readonly options: HttpEngineOptions) {
+    this.log = options.logger ?? pino({ enabled: false });
+    this.now = options.now ?? (() => new Date());
+    this.metrics = createMetrics(options.metrics);
+    this.recordingBytes = options.recordingBytes ?? 64 * 1024;
+    this.maxResponseBytes = options.maxResponseBytes ?? 32 * 1024 * 1024;
+    this.server = http.createServer({ keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 300_000 }, (req, res) =>
+      this.handle(req, res).catch((error: unknown) => {
+        this.log.error({ err: (error as Error).message }, 'http request failed');
+        if (!res.headersSent) this.send(res, 'generic', new Refusal(500, 'internal error in the agent', 'internal_error'));
+        else res.destroy();
+      }),
+    );
+    this.server.on('connection', (socket: Socket) => {
+      socket.setNoDelay(true);
+      socket.once('close', () => this.socketClosed(socket));
+    });
+    options.snapshots.onApplied((next) => this.recheckSessions(next));
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        const address = this.server.address() as import('node:net').AddressInfo;
+        this.log.info({ address: address.address, port: address.port }, 'http listener ready');
+        resolve({ host: address.address, port: address.port });
+      });
+    });
+  }
+
+  /** Closes the subject's keep-alive sockets, in-flight requests and streams included. */
+  endSessionsOf(subject: string, reason: string): number {
+    let ended = 0;
+    for (const session of [...this.sessions.values()]) {
+      if (session.identity.subject !== subject) continue;
+      this.kill(session, reason);
+      ended++;
+    }
+    return ended;
+  }
+
+  liveSessions(): number {
+    return this.sessions.size;
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = req.url ?? '/';
+    const match = /^\/c\/([^/?#]+)(\/[^?#]*)?(\?[^#]*)?$/.exec(url);
+    const connectionName = match ? decodeSafe(match[1]!) : '';
+    const snapshot = this.options.snapshots.current();
+    const connection = snapshot?.connections.find((c) => c.name === connectionName && isHttpKind(c.kind));
+    const parsed = connection ? this.connectionOptions(connection) : undefined;
+    const shape = apiShapeOf(typeof parsed === 'object' ? parsed : undefined);
+    const traceId = traceIdOf(req);
+    res.setHeader('x-portcullis-trace', traceId);
+
+    if (!match || !connection) {
+      this.metrics.requests.inc({ outcome: 'refused' });
+      return this.send(res, shape, new Refusal(404, `connection "${connectionName || url.split('?')[0]}" does not exist`, 'unknown_connection'), true);
+    }
+    if (typeof parsed === 'string') {
+      return this.send(res, shape, new Refusal(502, `connection "${connection.name}" is misconfigured: ${parsed}`, 'misconfigured'));
+    }
+    const options = parsed!;
+
+    // Authentication, exactly as the PostgreSQL engine: same verifier and access check.
+    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? bareKey(req, options);
+    if (!token) return this.unauthorized(res, shape, 'an access token is required (Authorization: Bearer <token>)');
+    const verification = await this.options.verifier.verify(token);
+    if (!verification.ok) return this.unauthorized(res, shape, verification.reason);
+    const identity = verification.identity;
+    if (identity.expiresAt.getTime() + (this.options.expiryGraceMs ?? 0) <= Date.now())
+      return this.unauthorized(res, shape, 'token expired');
+    const access = checkAccess(httpView(snapshot), identity, connection.name, 'http', this.now());
+    if (!access.ok) {
+      this.metrics.requests.inc({ outcome: 'refused' });
+      const status = access.kind === 'unknown-connection' ? 404 : 403;
+      this.recordRefusal(req, identity, connection.name, traceId, access.reason);
+      return this.send(res, shape, new Refusal(status, access.reason, access.kind.replace('-', '_')), true);
+    }
+    if (!this.options.recorder.accepting()) {
+      return this.send(res, shape, new Refusal(503, 'recording is unavailable on this agent; requests are refused until it recovers', 'recording_unavailable'));
+    }
+
+    const session = this.sessionFor(req.socket, identity, connection.name, traceId, req);
+    const path = match[2] || '/';
+    const query = match[3] ?? '';
+    const method = (req.method ?? 'GET').toUpperCase();
+    const record = new RequestRecord(method, path, traceId, this.recordingBytes);
+    const finish = (status: number, decision: RecordedDecision, error?: string) => {
+      record.status = status;
+      session.statements++;
+      this.metrics.requests.inc({ outcome: decision.action === 'block' ? 'blocked' : status >= 400 ? 'error' : 'ok' });
+      this.options.recorder.statement(session.id, record.toStatement(session.statements, performance.now() - started, decision, error));
+    };
+
+    if (path.split('/').some((segment) => { const s = decodeSafe(segment); return s === '..' || s === '.' || s.includes('/'); })) {
+      const refusal = new Refusal(400, 'the path must not contain "." or ".." segments', 'invalid_path');
+      finish(400, blockDecision(undefined, refusal.message, 0));
+      return this.send(res, shape, refusal);
+    }
+
+    // Body: bounded before anything else reads it.
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, options.maxRequestBytes);
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      finish(error.status, blockDecision(undefined, error.message, 0));
+      return this.send(res, shape, error, true);
+    }
+    const isJson = raw.length > 0 && /json/i.test(req.headers['content-type'] ?? 'application/json');
+    let body: any;
+    if (isJson) {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        const refusal = new Refusal(400, 'the request body is not valid JSON', 'invalid_json');
+        finish(400, blockDecision(undefined, refusal.message, 0));
+        return this.send(res, shape, refusal);
+      }
+    }
+    if (typeof body?.model === 'string') record.model = body.model;
+
+    // Policy and profile rules.
+    const active = this.options.policy?.current() ?? { compiled: DEFAULT_POLICY, version: 0, hashKey: '' };
+    const { compiled } = active;
+    const decision = decide({ connection: connection.name, identity, http: { method, path } }, compiled, this.now());
+    const hit =
+      profileRules(options, method, path, body, compiled.relaxed, compiled.policy.guardrails.enabled) ??
+      (decision.action === 'block' || decision.action === 'review'
+        ? { ruleId: decision.ruleId ?? 'policy', reason: decision.action === 'review' ? `${decision.reason ?? 'held for review'} (reviews are not available over HTTP)` : (decision.reason ?? 'blocked by policy') }
+        : undefined) ??
+      (options.kind === 'llm' && options.budgets
+        ? this.budgets.admit(`${identity.subject}\0${connection.name}`, options.budgets, Date.now())
+        : undefined);
+    if (hit) {
+      const refusal = new Refusal(403, `blocked by ${hit.ruleId}: ${hit.reason}`, 'blocked_by_policy', hit.ruleId);
+      record.requestBody = body ?? raw.toString('utf8');
+      finish(403, blockDecision(hit.ruleId, hit.reason, active.version));
+      return this.send(res, shape, refusal);
+    }
+
+    const ctx = this.maskContext(compiled, decision, active.hashKey, options);
+    const counts = new Map<EntityType, number>();
+    let upstreamBody: Buffer | string = raw;
+    if (ctx && options.maskRequests && body !== undefined) {
+      if (options.kind === 'llm') maskLlmRequest(body, ctx, counts);
+      else body = maskJson(body, ctx, counts);
+      upstreamBody = JSON.stringify(body);
+    }
+    record.requestBody = body ?? (raw.length ? raw.toString('utf8') : undefined);
+
+    // Upstream.
+    let credential: string | undefined;
+    try {
+      credential = this.options.resolveCredential(connection);
+    } catch (error) {
+      this.log.warn({ connection: connection.name, err: (error as Error).message }, 'credential not resolved');
+      const refusal = new Refusal(502, `the credential of connection "${connection.name}" is not available on the agent`, 'credential_unavailable');
+      finish(502, allowDecision(decision, active.version, counts), refusal.message);
+      return this.send(res, shape, refusal);
+    }
+    const target = new URL(connection.target);
+    const headers = forwardHeaders(req.headers, options);
+    if (credential !== undefined) headers[options.upstreamAuth.header] = options.upstreamAuth.prefix + credential;
+    if (ctx && options.maskResponses) headers['accept-encoding'] = 'identity';
+    headers['x-portcullis-trace'] = traceId;
+    const abort = new AbortController();
+    const onClientGone = () => abort.abort();
+    res.once('close', onClientGone);
+
+    let upstream: Awaited<ReturnType<Pool['request']>>;
+    try {
+      upstream = await this.pool(target.origin).request({
+        method: method as any,
+        path: target.pathname.replace(/\/$/, '') + path + query,
+        headers,
+        body: method === 'GET' || method === 'HEAD' ? undefined : upstreamBody,
+        signal: abort.signal,
+      });
+    } catch (error) {
+      res.off('close', onClientGone);
+      if (abort.signal.aborted) return finish(499, allowDecision(decision, active.version, counts), 'client closed the request');
+      const detail = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      const refusal = new Refusal(502, `could not reach the upstream of connection "${connection.name}" (${detail})`, 'upstream_unreachable');
+      finish(502, allowDecision(decision, active.version, counts), refusal.message);
+      return this.send(res, shape, refusal);
+    }
+    record.ttfbMs = performance.now() - started;
+
+    const contentType = String(upstream.headers['content-type'] ?? '');
+    const responseHeaders = backHeaders(upstream.headers);
+    const masking = ctx && options.maskResponses ? ctx : undefined;
+    try {
+      if (/^text\/event-stream/i.test(contentType)) {
+        const summary = await this.relayStream(res, upstream, responseHeaders, shape, masking);
+        record.stream = summary;
+        if (summary.model) record.model = summary.model;
+        record.usage = summary.usage;
+        for (const [e, n] of Object.entries(summary.maskedCounts)) counts.set(e as EntityType, (counts.get(e as EntityType) ?? 0) + n!);
+      } else if (masking && /json|^text\//i.test(contentType)) {
+        const text = (await readLimited(upstream.body, this.maxResponseBytes)).toString('utf8');
+        let out: string;
+        try {
+          const parsedBody = JSON.parse(text);
+          record.usage = usageOf(parsedBody);
+          const masked = options.maskJsonPaths ? maskPaths(parsedBody, options.maskJsonPaths, masking, counts) : maskJson(parsedBody, masking, counts);
+          out = JSON.stringify(masked);
+          record.responseBody = masked;
+        } catch {
+          // Not JSON after all: masked as text, never passed through unread.
+          const r = maskText(text, masking);
+          for (const f of r.findings) counts.set(f.entity, (counts.get(f.entity) ?? 0) + 1);
+          out = r.text;
+          record.responseBody = out;
+        }
+        responseHeaders['content-length'] = String(Buffer.byteLength(out));
+        res.writeHead(upstream.statusCode, responseHeaders);
+        res.end(out);
+      } else {
+        res.writeHead(upstream.statusCode, responseHeaders);
+        for await (const chunk of upstream.body) if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+        res.end();
+      }
+    } catch (error) {
+      res.off('close', onClientGone);
+      upstream.body.destroy();
+      if (!res.headersSent) {
+        const refusal = error instanceof Refusal ? error : new Refusal(502, `the upstream of connection "${connection.name}" failed mid-response`, 'upstream_failed');
+        finish(refusal.status, allowDecision(decision, active.version, counts), refusal.message);
+        return this.send(res, shape, refusal);
+      }
+      res.destroy();
+      return finish(upstream.statusCode, allowDecision(decision, active.version, counts), 'response cut: ' + (error as Error).message);
+    }
+    res.off('close', onClientGone);
+    if (options.kind === 'llm' && options.budgets && record.usage)
+      this.budgets.addTokens(`${identity.subject}\0${connection.name}`, options.budgets, totalTokens(record.usage), Date.now());
+    finish(upstream.statusCode, allowDecision(decision, active.version, counts), record.stream?.malformed);
+  }
+
+  /** Relays an SSE response, masked event by event when masking applies. */
+  private async relayStream(
+    res: ServerResponse,
+    upstream: Awaited<ReturnType<Pool['request']>>,
+    headers: Record<string, string | string[]>,
+    shape: ApiShape,
+    ctx: MaskContext | undefined,
+  ): Promise<StreamSummary> {
+    const stream = createMaskedStream(shape === 'anthropic' ? 'anthropic' : shape === 'openai' ? 'openai' : 'generic', ctx);
+    res.writeHead(upstream.statusCode, headers);
+    res.flushHeaders();
+    const decoder = new StringDecoder('utf8');
+    const write = async (s: string) => {
+      if (s && !res.write(s)) await new Promise((r) => res.once('drain', r));
+    };
+    for await (const chunk of upstream.body) {
+      await write(stream.push(decoder.write(chunk as Buffer)));
+      if (stream.failed) {
+        upstream.body.destroy();
+        break;
+      }
+    }
+    if (!stream.failed) await write(stream.push(decoder.end()));
+    await write(stream.end());
+    res.end();
+    return stream.summary();
+  }
+
+  private maskContext(compiled: CompiledPolicy, decision: ReturnType<typeof decide>, hashKey: string, options: HttpConnectionOptions): MaskContext | undefined {
+    if (!options.maskRequests && !options.maskResponses) return undefined;
+    // The policy's mask plan when it has one; otherwise every entity its detectors know.
+    return maskContextFor(compiled, decision, hashKey || undefined) ?? createMaskContext({ scanner: compiled.scanner, hashKey: hashKey || undefined });
+  }
+
+  private connectionOptions(connection: Connection): HttpConnectionOptions | string {
+    let cached = this.optionsCache.get(connection);
+    if (cached === undefined) {
+      const r = parseHttpOptions(connection.kind as ConnectionKind, connection.options ?? {});
+      cached = r.ok ? r.options : r.problems.join('; ');
+      this.optionsCache.set(connection, cached);
+    }
+    return cached;
+  }
+
+  private pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, { connections: 256, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 300_000 });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  private unauthorized(res: ServerResponse, shape: ApiShape, reason: string): void {
+    this.metrics.requests.inc({ outcome: 'refused' });
+    res.setHeader('www-authenticate', `Bearer error="invalid_token", error_description="${reason.replace(/["\\]/g, '')}"`);
+    this.send(res, shape, new Refusal(401, reason, 'invalid_token'), true);
+  }
+
+  private send(res: ServerResponse, shape: ApiShape, refusal: Refusal, drain = false): void {
+    const body = errorBody(shape, refusal.status, refusal.message, refusal.code);
+    // A refused request's unread body would be taken for the next request: close instead.
+    if (drain && !res.req.complete) res.setHeader('connection', 'close');
+    res.writeHead(refusal.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // sessions
+
+  private sessionFor(socket: Socket, identity: VerifiedIdentity, connectionName: string, traceId: string, req: IncomingMessage): HttpSession {
+    let bySocket = this.socketSessions.get(socket);
+    if (!bySocket) this.socketSessions.set(socket, (bySocket = new Map()));
+    const key = `${identity.subject}\0${connectionName}`;
+    let session = bySocket.get(key);
+    if (!session) {
+      session = { id: randomUUID(), socket, identity, connectionName, statements: 0 };
+      bySocket.set(key, session);
+      this.sessions.set(session.id, session);
+      this.metrics.live.set(this.sessions.size);
+      this.options.recorder.sessionStart(session.id, {
+        subject: identity.subject,
+        username: identity.username,
+        groups: identity.groups,
+        connection: connectionName,
+        protocol: 'http',
+        clientAddress: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`,
+        applicationName: String(req.headers['user-agent'] ?? '').slice(0, 200),
+        traceId,
+      });
+    }
+    // A refreshed token on the same socket extends the session; an expired one ends it.
+    session.identity = identity;
+    clearTimeout(session.expiry);
+    const expiresIn = identity.expiresAt.getTime() + (this.options.expiryGraceMs ?? 0) - Date.now();
+    const s = session;
+    session.expiry = setTimeout(() => this.kill(s, 'access token expired'), Math.min(Math.max(expiresIn, 0), 0x7fffffff));
+    session.expiry.unref();
+    return session;
+  }
+
+  private kill(session: HttpSession, reason: string): void {
+    this.endSession(session, 'killed', reason);
+    session.socket.destroy();
+  }
+
+  private endSession(session: HttpSession, outcome: string, error = ''): void {
+    if (!this.sessions.delete(session.id)) return;
+    clearTimeout(session.expiry);
+    this.socketSessions.get(session.socket)?.delete(`${session.identity.subject}\0${session.connectionName}`);
+    this.metrics.live.set(this.sessions.size);
+    this.options.recorder.sessionEnd(session.id, {
+      outcome,
+      error,
+      bytesFromClient: session.socket.bytesRead,
+      bytesToClient: session.socket.bytesWritten,
+    });
+  }
+
+  private socketClosed(socket: Socket): void {
+    const bySocket = this.socketSessions.get(socket);
+    this.socketSessions.delete(socket);
+    for (const session of bySocket?.values() ?? []) this.endSession(session, 'ok');
+  }
+
+  private recordRefusal(req: IncomingMessage, identity: VerifiedIdentity, connection: string, traceId: string, reason: string): void {
+    const id = randomUUID();
+    this.options.recorder.sessionStart(id, {
+      subject: identity.subject,
+      username: identity.username,
+      groups: identity.groups,
+      connection,
+      protocol: 'http',
+      clientAddress: `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''}`,
+      applicationName: String(req.headers['user-agent'] ?? '').slice(0, 200),
+      traceId,
+    });
+    this.options.recorder.sessionEnd(id, { outcome: 'refused', error: reason, bytesFromClient: 0, bytesToClient: 0 });
+  }
+
+  /** A new snapshot may remove a connection or grant, or disable an identity: end those sessions. */
+  private recheckSessions(snapshot: ConfigSnapshot): void {
+    const view = httpView(snapshot);
+    for (const session of [...this.sessions.values()]) {
+      const access = checkAccess(view, session.identity, session.connectionName, 'http', this.now());
+      if (!access.ok) this.kill(session, access.reason);
+    }
+  }
+}
+
+/** What one request/response pair leaves in the recording. */
+class RequestRecord {
+  status = 0;
+  model?: string;
+  usage?: StreamSummary['usage'];
+  ttfbMs?: number;
+  requestBody?: unknown;
+  responseBody?: unknown;
+  stream?: StreamSummary;
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly traceId: string,
+    private readonly cap: number,
+  ) {}
+
+  toStatement(index: number, durationMs: number, decision: RecordedDecision, error?: string) {
+    const result: Record<string, unknown> = { status: this.status };
+    if (this.model) result.model = this.model;
+    if (this.usage) result.usage = JSON.parse(JSON.stringify(this.usage));
+    if (this.ttfbMs !== undefined) result.ttfbMs = Math.round(this.ttfbMs * 1000) / 1000;
+    if (this.requestBody !== undefined) result.requestBody = capped(this.requestBody, this.cap);
+    if (this.responseBody !== undefined) result.responseBody = capped(this.responseBody, this.cap);
+    if (this.stream) result.stream = { text: this.stream.text, events: this.stream.events, ...(this.stream.malformed ? { malformed: this.stream.malformed } : {}) };
+    return {
+      index,
+      kind: 'http',
+      text: `${this.method} ${this.path}`,
+      parameters: [],
+      commandTag: String(this.status),
+      rowCount: 0,
+      errorCode: this.status >= 400 ? String(this.status) : '',
+      errorMessage: error ?? '',
+      durationMs,
+      result,
+      decision,
+      traceId: this.traceId,
+    };
+  }
+}
+
+/** Bodies go into recordings as JSON when small enough, else as capped text. */
+function capped(value: unknown, cap: number): unknown {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (text.length <= cap) return value;
+  return `${text.slice(0, cap)}… (${text.length - cap} more characters)`;
+}
+
+function blockDecision(ruleId: string | undefined, reason: string, version: number): RecordedDecision {
+  return { action: 'block', ruleIds: ruleId ? [ruleId] : [], policyVersion: version, reason, maskedCounts: {} };
+}
+
+function allowDecision(decision: ReturnType<typeof decide>, version: number, counts: Map<EntityType, number>): RecordedDecision {
+  return {
+    action: counts.size > 0 ? 'mask' : decision.action,
+    ruleIds: decision.ruleIds,
+    policyVersion: version,
+    reason: decision.reason ?? '',
+    maskedCounts: Object.fromEntries(counts),
+  };
+}
+
+function isHttpKind(kind: string): boolean {
+  return (HTTP_CONNECTION_KINDS as readonly string[]).includes(kind);
+}
+
+const httpViews = new WeakMap<ConfigSnapshot, ConfigSnapshot>();
+/** The snapshot as checkAccess sees HTTP: llm and vector-http connections are served as http. */
+function httpView(snapshot: ConfigSnapshot | undefined): ConfigSnapshot | undefined {
+  if (!snapshot) return undefined;
+  let view = httpViews.get(snapshot);
+  if (!view) {
+    view = { ...snapshot, connections: snapshot.connections.map((c) => (isHttpKind(c.kind) ? { ...c, kind: 'http' } : c)) };
+    httpViews.set(snapshot, view);
+  }
+  return view;
+}
+
+/** The trace id: W3C traceparent's trace-id, else x-portcullis-trace, else a new one. */
+export function traceIdOf(req: Pick<IncomingMessage, 'headers'>): string {
+  const parent = TRACEPARENT.exec(String(req.headers.traceparent ?? '').trim());
+  if (parent && !/^0+$/.test(parent[1]!)) return parent[1]!;
+  const own = String(req.headers['x-portcullis-trace'] ?? '').trim();
+  if (TRACE_ID.test(own)) return own;
+  return randomUUID().replace(/-/g, '');
+}
+
+/** Anthropic and Azure SDKs send the key in their own header: accepted as the token too. */
+function bareKey(req: IncomingMessage, options: HttpConnectionOptions): string | undefined {
+  const name = options.upstreamAuth.header;
+  if (name === 'authorization') return undefined;
+  const value = req.headers[name];
+  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+}
+
+function forwardHeaders(incoming: http.IncomingHttpHeaders, options: HttpConnectionOptions): Record<string, string | string[]> {
+  const listed = new Set(String(incoming.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
+    // The client's credential never travels upstream, whatever header it used.
+    if (name === 'authorization' || name === options.upstreamAuth.header || name === 'cookie') continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+function backHeaders(incoming: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const listed = new Set(String(incoming.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name) || name === 'set-cookie') continue;
+    out[name] = value;
+  }
+  if (incoming['content-length'] !== undefined) out['content-length'] = String(incoming['content-length']);
+  return out;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  const tooLarge = () => new Refusal(413, `the request body is over this connection's limit of ${limit} bytes`, 'request_too_large');
+  if (declared > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) throw new Refusal(502, `the upstream answer is over the agent's masking limit of ${limit} bytes`, 'response_too_large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Masks only the values at the given paths (`choices.*.message.content`, `*` = any key/index). */
+function maskPaths(value: unknown, paths: readonly string[], ctx: MaskContext, counts: Map<EntityType, number>): unknown {
+  const walk = (v: unknown, parts: string[]): unknown => {
+    if (parts.length === 0) return maskJson(v, ctx, counts);
+    if (v === null || typeof v !== 'object') return v;
+    const [head, ...rest] = parts;
+    if (Array.isArray(v)) return v.map((item, i) => (head === '*' || head === String(i) ? walk(item, rest) : item));
+    const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+    for (const k of Object.keys(out)) if (head === '*' || head === k) out[k] = walk(out[k], rest);
+    return out;
+  };
+  return paths.reduce((acc, p) => walk(acc, p.split('.')), value);
+}
+
+function decodeSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function createMetrics(registry: Registry | undefined) {
+  const registers = registry ? [registry] : [];
+  return {
+    requests: new Counter({
+      name: 'portcullis_http_requests_total',
+      help: 'HTTP requests by outcome (ok, error, blocked, refused)',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    live: new Gauge({ name: 'portcullis_http_live_sessions', help: 'Live HTTP sessions (client connections)', registers }),
+  };
+}

@@ -1,0 +1,227 @@
+import { createStreamMasker, maskJson, type EntityType, type MaskContext, type StreamMasker } from '@portcullis/policy';
+import { createSseParser, formatSse, type SseEvent } from './sse.js';
+
+export type StreamProfile = 'openai' | 'anthropic' | 'generic';
+
+/** What a masked stream reports once it has ended (for the recording). */
+export interface StreamSummary {
+  /** The masked text the client received, assembled across events (capped by the caller). */
+  text: string;
+  events: number;
+  usage?: { promptTokens?: number; completionTokens?: number; totalTokens?: number };
+  model?: string;
+  /** Set when the stream was cut because the upstream sent something that is not valid. */
+  malformed?: string;
+  maskedCounts: Partial<Record<EntityType, number>>;
+}
+
+export interface MaskedStream {
+  /** Next decoded chunk from upstream → SSE text to send now (may be ""). */
+  push(chunk: string): string;
+  /** Upstream ended: the held-back text, re-wrapped as valid events. */
+  end(): string;
+  /** True once the stream was ended by a malformed event; push/end then return "". */
+  readonly failed: boolean;
+  summary(): StreamSummary;
+}
+
+const MAX_ASSEMBLED = 64 * 1024;
+
+/**
+ * Masks an SSE stream of an LLM API and re-emits valid events. Each text delta goes through its
+ * own choice's (or content block's) stream masker, so a value split across events and chunks is
+ * never sent unmasked; held-back text goes out in a later event of the same choice and is
+ * flushed at finish_reason / [DONE] / content_block_stop / end of stream. Events this code does
+ * not know are masked whole (maskJson). A malformed event ends the stream with an error event in
+ * the API's own shape.
+ */
+export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | undefined): MaskedStream {
+  const maskers = new Map<string, StreamMasker>();
+  const counts = new Map<EntityType, number>();
+  let out = '';
+  let text = '';
+  let events = 0;
+  let failed = false;
+  let malformed: string | undefined;
+  let usage: StreamSummary['usage'];
+  let model: string | undefined;
+  // The last OpenAI chunk seen, as the template of chunks the agent adds (held text at the end).
+  let template: Record<string, unknown> | undefined;
+  let textField: 'content' | 'text' = 'content';
+
+  const assemble = (s: string) => {
+    if (text.length < MAX_ASSEMBLED) text += s.slice(0, MAX_ASSEMBLED - text.length);
+  };
+  const maskerFor = (key: string) => {
+    let m = maskers.get(key);
+    if (!m && ctx) maskers.set(key, (m = createStreamMasker(ctx)));
+    return m;
+  };
+  const emit = (event: Omit<SseEvent, 'retry'>) => {
+    events++;
+    out += formatSse(event);
+  };
+  const maskWhole = (value: unknown) => (ctx ? maskJson(value, ctx, counts) : value);
+
+  const parser = createSseParser(onEvent, (error) => fail(error.message));
+
+  function fail(reason: string): void {
+    if (failed) return;
+    failed = true;
+    malformed = reason;
+    const message = `the upstream sent a malformed event (${reason}); the agent ended this stream`;
+    if (profile === 'anthropic')
+      emit({ event: 'error', data: JSON.stringify({ type: 'error', error: { type: 'api_error', message } }) });
+    else emit({ data: JSON.stringify({ error: { message, type: 'upstream_error', code: 'malformed_sse' } }) });
+  }
+
+  function onEvent(event: SseEvent): void {
+    if (failed) return;
+    if (profile === 'generic') {
+      const m = maskerFor('');
+      const data = m ? m.push(event.data) + m.end() : event.data;
+      if (m) maskers.delete('');
+      assemble(data);
+      return emit({ event: event.event, id: event.id, data });
+    }
+    if (event.data === '[DONE]') {
+      flushOpenAi();
+      return emit({ event: event.event, id: event.id, data: '[DONE]' });
+    }
+    let body: any;
+    try {
+      body = JSON.parse(event.data);
+    } catch {
+      return fail('event data is not JSON');
+    }
+    if (body === null || typeof body !== 'object') return fail('event data is not a JSON object');
+    if (profile === 'openai') onOpenAi(event, body);
+    else onAnthropic(event, body);
+  }
+
+  function onOpenAi(event: SseEvent, chunk: any): void {
+    if (typeof chunk.model === 'string') model = chunk.model;
+    if (chunk.usage) {
+      usage = {
+        promptTokens: chunk.usage.prompt_tokens ?? chunk.usage.input_tokens,
+        completionTokens: chunk.usage.completion_tokens ?? chunk.usage.output_tokens,
+        totalTokens: chunk.usage.total_tokens,
+      };
+    }
+    if (!Array.isArray(chunk.choices)) {
+      // Not a completion chunk (an error object, a Responses API event): masked whole.
+      return emit({ event: event.event, id: event.id, data: JSON.stringify(maskWhole(chunk)) });
+    }
+    const { choices, ...rest } = chunk;
+    template = rest;
+    const masked = choices.map(maskChoice);
+    emit({ event: event.event, id: event.id, data: JSON.stringify({ ...(ctx ? (maskWhole(rest) as object) : rest), choices: masked }) });
+  }
+
+  function maskChoice(choice: any): unknown {
+    if (choice === null || typeof choice !== 'object') return choice;
+    const key = String(choice.index ?? 0);
+    const isChat = choice.delta !== null && typeof choice.delta === 'object';
+    textField = isChat ? 'content' : 'text';
+    const raw: unknown = isChat ? choice.delta.content : choice.text;
+    const m = maskerFor(key);
+    let piece = typeof raw === 'string' && m ? m.push(raw) : raw;
+    if (choice.finish_reason != null && m) {
+      const held = m.end();
+      addCounts(m);
+      maskers.delete(key);
+      if (held) piece = (typeof piece === 'string' ? piece : '') + held;
+    }
+    if (typeof piece === 'string') assemble(piece);
+    // The rest of the choice (tool call arguments, refusals, logprobs) is masked whole.
+    if (isChat) {
+      const { content: _content, ...delta } = choice.delta;
+      const result = maskWhole({ ...choice, delta }) as any;
+      if (piece !== undefined) result.delta.content = piece;
+      return result;
+    }
+    const { text: _text, ...others } = choice;
+    const result = maskWhole(others) as any;
+    if (piece !== undefined) result.text = piece;
+    return result;
+  }
+
+  /** Sends what each open choice still holds, as one more chunk per choice. */
+  function flushOpenAi(): void {
+    for (const [key, m] of maskers) {
+      const held = m.end();
+      addCounts(m);
+      if (!held) continue;
+      assemble(held);
+      const piece = textField === 'text' ? { index: Number(key), text: held, finish_reason: null } : { index: Number(key), delta: { content: held }, finish_reason: null };
+      emit({ data: JSON.stringify({ ...(template ?? {}), choices: [piece] }) });
+    }
+    maskers.clear();
+  }
+
+  function onAnthropic(event: SseEvent, body: any): void {
+    if (body.type === 'message_start' && typeof body.message?.model === 'string') model = body.message.model;
+    if (body.usage || body.message?.usage) {
+      const u = body.usage ?? body.message.usage;
+      usage = {
+        promptTokens: u.input_tokens ?? usage?.promptTokens,
+        completionTokens: u.output_tokens ?? usage?.completionTokens,
+      };
+    }
+    const key = String(body.index ?? 0);
+    if (body.type === 'content_block_delta' && body.delta?.type === 'text_delta' && typeof body.delta.text === 'string') {
+      const m = maskerFor(key);
+      const piece = m ? m.push(body.delta.text) : body.delta.text;
+      assemble(piece);
+      return emit({ event: event.event, id: event.id, data: JSON.stringify({ ...body, delta: { ...body.delta, text: piece } }) });
+    }
+    if (body.type === 'content_block_stop' || body.type === 'message_stop') flushAnthropic(body.type === 'message_stop' ? undefined : key);
+    emit({ event: event.event, id: event.id, data: JSON.stringify(maskWhole(body)) });
+  }
+
+  function flushAnthropic(only: string | undefined): void {
+    for (const [key, m] of [...maskers]) {
+      if (only !== undefined && key !== only) continue;
+      const held = m.end();
+      addCounts(m);
+      maskers.delete(key);
+      if (!held) continue;
+      assemble(held);
+      emit({
+        event: 'content_block_delta',
+        data: JSON.stringify({ type: 'content_block_delta', index: Number(key), delta: { type: 'text_delta', text: held } }),
+      });
+    }
+  }
+
+  function addCounts(m: StreamMasker): void {
+    for (const [entity, n] of Object.entries(m.counts()) as Array<[EntityType, number]>) counts.set(entity, (counts.get(entity) ?? 0) + n);
+  }
+
+  const take = () => {
+    const s = out;
+    out = '';
+    return s;
+  };
+
+  return {
+    push(chunk) {
+      if (failed) return '';
+      parser.feed(chunk);
+      return take();
+    },
+    end() {
+      if (failed) return take();
+      parser.end();
+      if (profile === 'anthropic') flushAnthropic(undefined);
+      else flushOpenAi();
+      return take();
+    },
+    get failed() {
+      return failed;
+    },
+    summary() {
+      return { text, events, usage, model, malformed, maskedCounts: Object.fromEntries(counts) };
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { BUDGET_SQLSTATE } from '@portcullis/policy';
+import { admin, Harness } from './testing/harness.js';
+
+const run = promisify(execFile);
+
+/** psql through the agent; returns stdout and stderr (psql exits non-zero on errors with ON_ERROR_STOP). */
+async function psql(h: Harness, sql: string): Promise<{ stdout: string; stderr: string }> {
+  const result = await run('psql', ['-X', '-A', '-t', '-h', '127.0.0.1', '-p', String(h.port), '-U', 'carol', '-d', 'sales', '-c', sql], {
+    env: { ...process.env, PGPASSWORD: await h.token('carol') },
+  }).catch((error: { stdout: string; stderr: string }) => error);
+  return { stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('policy enforcement on the PostgreSQL path', () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start();
+    await admin(`GRANT pg_read_server_files TO ${h.role}`).catch(() => undefined);
+    const setup = await h.client();
+    await setup.query(`CREATE TABLE customers (id int8 PRIMARY KEY, name text, email text, card text, ssn varchar(11), note jsonb, born date)`);
+    await setup.query(`INSERT INTO customers
+      SELECT g, 'Customer ' || g, 'user' || g || '@example.com', '4111 1111 1111 1111', '123-45-6789',
+             jsonb_build_object('contact', 'user' || g || '@example.com'), date '1980-05-17'
+      FROM generate_series(1, 3000) g`);
+    await setup.end();
+    h.usePolicy({
+      defaultAction: 'allow',
+      masking: { style: 'redact', entities: ['CREDIT_CARD', 'US_SSN', 'EMAIL', 'PHONE'] },
+      budgets: { statement: { maxRows: 1000 } },
+    });
+  });
+  after(() => h.close());
+
+  it('blocks DROP with 42501, the reason and the rule id, and never forwards it (pg, outside and inside a transaction)', async () => {
+    const client = await h.client();
+    await assert.rejects(client.query('DROP TABLE customers'), (error: { code: string; message: string }) => {
+      assert.equal(error.code, '42501');
+      assert.match(error.message, /^blocked by guardrail drop: DROP/);
+      assert.match(error.message, /\[rule guardrail:drop\]/);
+      return true;
+    });
+    // Extended protocol (parameters make pg use Parse/Bind/Execute).
+    await assert.rejects(client.query('DELETE FROM customers WHERE $1::int = 1 OR true', [1]), { code: '42501' });
+    await client.query('BEGIN');
+    await client.query('SELECT 1');
+    await assert.rejects(client.query('TRUNCATE customers'), { code: '42501' });
+    // As after any error in a transaction block, the transaction is aborted.
+    await assert.rejects(client.query('SELECT 1'), { code: '25P02' });
+    await client.query('ROLLBACK');
+    const { rows } = await client.query('SELECT count(*)::int AS n FROM customers');
+    assert.equal(rows[0].n, 3000);
+    await client.end();
+  });
+
+  it('blocks through psql, and SQL the parser rejects is blocked with a clear message', async () => {
+    const dropped = await psql(h, 'drop   /* hidden */ TABLE "customers"');
+    assert.match(dropped.stderr, /ERROR:\s+.*\[rule guardrail:drop\]/);
+    const garbage = await psql(h, 'SELEC * FROM customers');
+    assert.match(garbage.stderr, /parser rejected/);
+    const allowed = await psql(h, 'SELECT count(*) FROM customers');
+    assert.equal(allowed.stdout.trim(), '3000');
+  });
+
+  it('masks entities in text and binary results, keeping types valid and row counts', async () => {
+    const client = await h.client();
+    const text = await client.query('SELECT id, email, card, ssn, note, born FROM customers ORDER BY id LIMIT 5');
+    assert.equal(text.rows.length, 5);
+    assert.equal(text.rows[0].email, '[EMAIL]');
+    assert.equal(text.rows[0].card, '[CREDIT_CARD]');
+    assert.equal(text.rows[0].ssn, '[US_SSN]');
+    assert.deepEqual(text.rows[0].note, { contact: '[EMAIL]' });
+    assert.equal(text.rows[0].id, '1');
+    const binary = await client.query({
+      text: 'SELECT id, email, card, note FROM customers WHERE id = $1',
+      values: [2],
+      binary: true,
+    } as never);
+    assert.equal(binary.rows.length, 1);
+    assert.equal(binary.rows[0].email.toString(), '[EMAIL]');
+    assert.equal(binary.rows[0].card.toString(), '[CREDIT_CARD]');
+    assert.doesNotMatch(String(binary.rows[0].note), /example\.com/);
+    await client.end();
+    const statement = await h.recorder.waitFor(() =>
+      h.recorder.statements().find((s) => s.text.includes('ORDER BY id LIMIT 5') && s.decision),
+    );
+    assert.equal(statement.decision!.action, 'mask');
+    assert.equal(statement.decision!.policyVersion, 1);
+    assert.equal(statement.decision!.maskedCounts.EMAIL, 10);
+    const preview = JSON.stringify(statement.result);
+    assert.doesNotMatch(preview, /example\.com|4111 1111|123-45-6789/);
+  });
+
+  it('stops a result over the row budget with 53400, while LIMIT 10 passes', async () => {
+    const client = await h.client();
+    const small = await client.query('SELECT id FROM customers LIMIT 10');
+    assert.equal(small.rows.length, 10);
+    await assert.rejects(client.query('SELECT * FROM customers'), (error: { code: string; message: string }) => {
+      assert.equal(error.code, BUDGET_SQLSTATE);
+      assert.match(error.message, /row budget of 1000 rows/);
+      return true;
+    });
+    // The session goes on.
+    assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
+    await client.end();
+    const recorded = await h.recorder.waitFor(() =>
+      h.recorder.statements().find((s) => s.text === 'SELECT * FROM customers' && s.errorCode),
+    );
+    assert.equal(recorded.errorCode, BUDGET_SQLSTATE);
+  });
+
+  it('records blocked statements with their decision and never runs them upstream', async () => {
+    const client = await h.client();
+    await assert.rejects(client.query('DROP TABLE customers'));
+    await client.end();
+    const recorded = await h.recorder.waitFor(() =>
+      h.recorder.statements().find((s) => s.text === 'DROP TABLE customers'),
+    );
+    assert.equal(recorded.decision!.action, 'block');
+    assert.deepEqual(recorded.decision!.ruleIds, ['guardrail:drop']);
+    assert.equal(recorded.errorCode, '42501');
+    const { rows } = await admin(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query ILIKE 'DROP TABLE customers%'`);
+    assert.equal(rows[0].n, 0);
+  });
+});

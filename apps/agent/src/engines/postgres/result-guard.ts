@@ -1,0 +1,209 @@
+import {
+  columnMaskStyle,
+  maskCell,
+  maskColumnValue,
+  maskContextFor,
+  maskText,
+  PgType,
+  type Decision,
+  type MaskContext,
+  type MaskStyle,
+  type StatementBudget,
+  type TableRef,
+} from '@portcullis/policy';
+import type { PolicyInForce } from '../../policy/active-policy.js';
+import { ServerCode } from './protocol.js';
+import type { ResultColumn } from './statement-tracker.js';
+
+/** Types whose values cannot hold any entity (too short, or not text): never scanned. */
+const NO_ENTITIES = new Set<number>([
+  PgType.bool,
+  PgType.int2,
+  PgType.int4,
+  PgType.float4,
+  PgType.float8,
+  PgType.date,
+  PgType.timestamp,
+  PgType.timestamptz,
+  PgType.uuid,
+  26, // oid
+  1083, // time
+  1186, // interval
+]);
+
+/** How one column is masked: not at all, a whole-column style, or entities inside values. */
+type ColumnPlan = undefined | { style: MaskStyle } | 'entities';
+
+/** What to do with a DataRow: undefined = forward the same bytes, null = drop it, or new bytes. */
+export type RowVerdict = Buffer | null | undefined;
+
+/**
+ * One statement's result on its way to the client: applies the decision's masks column by column
+ * (RowDescription gives type and format) and the statement's data budget. Built only when there
+ * is something to mask or count; rows with nothing to mask leave as the bytes that came.
+ */
+export class ResultGuard {
+  readonly counts = new Map<string, number>();
+  private readonly plans: ColumnPlan[] | undefined;
+  private readonly ctx: MaskContext | undefined;
+  private readonly hashKey: string;
+  /** Rows and bytes sent to the client. */
+  rows = 0;
+  bytes = 0;
+
+  constructor(
+    private readonly columns: ResultColumn[] | undefined,
+    decision: Decision | undefined,
+    policy: PolicyInForce,
+    tables: readonly TableRef[],
+    readonly budget: StatementBudget | undefined,
+  ) {
+    this.hashKey = policy.hashKey;
+    this.ctx = decision ? maskContextFor(policy.compiled, decision, policy.hashKey) : undefined;
+    const masks = decision?.masks;
+    const columnStyle = (name: string): MaskStyle | undefined =>
+      columnMaskStyle(masks, undefined, name) ?? tables.map((t) => columnMaskStyle(masks, t, name)).find(Boolean);
+    if (columns && (this.ctx || masks?.columns.length)) {
+      const plans = columns.map((c): ColumnPlan => {
+        const style = masks?.columns.length ? columnStyle(c.name) : undefined;
+        if (style) return { style };
+        return this.ctx && !NO_ENTITIES.has(c.typeOid) ? 'entities' : undefined;
+      });
+      this.plans = plans.some(Boolean) ? plans : undefined;
+    }
+  }
+
+  /** Whether anything would be done at all (else no guard is needed). */
+  get active(): boolean {
+    return this.budget !== undefined || this.plans !== undefined || (this.columns === undefined && this.ctx !== undefined);
+  }
+
+  get exceededBy(): string | undefined {
+    return this.budget?.exceededBy;
+  }
+
+  row(buffer: Buffer, start: number, end: number): RowVerdict {
+    if (this.budget && this.budget.onRow(end - start) === 'exceeded') return null;
+    const out = this.plans || (this.columns === undefined && this.ctx) ? this.mask(buffer, start, end) : undefined;
+    this.rows++;
+    this.bytes += out ? out.length : end - start;
+    return out;
+  }
+
+  private mask(buffer: Buffer, start: number, end: number): RowVerdict {
+    const count = buffer.readInt16BE(start + 5);
+    let offset = start + 7;
+    let replaced: Array<Buffer | null | undefined> | undefined;
+    for (let i = 0; i < count; i++) {
+      const length = buffer.readInt32BE(offset);
+      offset += 4;
+      if (length < 0) continue;
+      const cell = this.cell(i, buffer, offset, offset + length);
+      if (cell !== undefined) (replaced ??= new Array<Buffer | null | undefined>(count))[i] = cell;
+      offset += length;
+    }
+    return replaced ? rebuild(buffer, start, count, replaced) : undefined;
+  }
+
+  /** undefined: unchanged; null: SQL NULL; else the new value bytes. */
+  private cell(i: number, buffer: Buffer, start: number, end: number): Buffer | null | undefined {
+    const column = this.columns?.[i];
+    if (!column) {
+      // No RowDescription for this result: the type is unknown, so a value holding an entity
+      // is sent as NULL (valid for any type) rather than as text the client may not decode.
+      return maskText(buffer.toString('utf8', start, end), this.ctx!).findings.length > 0 ? null : undefined;
+    }
+    const plan = this.plans![i];
+    if (!plan) return undefined;
+    const format = column.format === 1 ? 'binary' : 'text';
+    if (plan !== 'entities') {
+      const raw = format === 'binary' && !isTextLike(column.typeOid) ? '' : buffer.toString('utf8', start, end);
+      const masked = maskColumnValue(raw, column.typeOid, plan.style, { hashKey: this.hashKey, format, label: column.name });
+      this.add('COLUMN');
+      return masked === null ? null : Buffer.from(masked, 'utf8');
+    }
+    if (format === 'binary') return this.binaryCell(column.typeOid, buffer, start, end);
+    const raw = buffer.toString('utf8', start, end);
+    const masked = maskCell(raw, column.typeOid, this.ctx!, this.counts as Map<never, number>);
+    if (masked === raw) return undefined;
+    return masked === null ? null : Buffer.from(masked, 'utf8');
+  }
+
+  /** Binary format: text-like and json carry UTF-8 text, jsonb a version byte then text. */
+  private binaryCell(typeOid: number, buffer: Buffer, start: number, end: number): Buffer | null | undefined {
+    if (isTextLike(typeOid) || typeOid === PgType.json) {
+      const raw = buffer.toString('utf8', start, end);
+      const masked = maskCell(raw, typeOid === PgType.json ? PgType.json : PgType.text, this.ctx!, this.counts as Map<never, number>);
+      if (masked === raw) return undefined;
+      return masked === null ? null : Buffer.from(masked, 'utf8');
+    }
+    if (typeOid === PgType.jsonb && end > start && buffer[start] === 1) {
+      const raw = buffer.toString('utf8', start + 1, end);
+      const masked = maskCell(raw, PgType.jsonb, this.ctx!, this.counts as Map<never, number>);
+      if (masked === raw) return undefined;
+      return masked === null ? null : Buffer.concat([Buffer.from([1]), Buffer.from(masked, 'utf8')]);
+    }
+    if (typeOid === PgType.int8 && end - start === 8) {
+      const found = this.ctx!.scanner.scan(buffer.readBigInt64BE(start).toString(), this.ctx!.entities)[0];
+      if (!found) return undefined;
+      this.add(found.entity);
+      return null;
+    }
+    // Other binary values (numeric, arrays, extension types) are not decoded: passed as they are.
+    return undefined;
+  }
+
+  private add(key: string): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+}
+
+function isTextLike(typeOid: number): boolean {
+  return (
+    typeOid === PgType.text ||
+    typeOid === PgType.varchar ||
+    typeOid === PgType.bpchar ||
+    typeOid === PgType.name ||
+    typeOid === PgType.char ||
+    typeOid === PgType.unknown ||
+    typeOid === PgType.xml
+  );
+}
+
+/** A new DataRow with some cells replaced; the length header is computed anew. */
+function rebuild(buffer: Buffer, start: number, count: number, replaced: Array<Buffer | null | undefined>): Buffer {
+  const cells: Array<[number, number] | Buffer | null> = [];
+  let offset = start + 7;
+  let length = 4 + 2;
+  for (let i = 0; i < count; i++) {
+    const size = buffer.readInt32BE(offset);
+    offset += 4;
+    const value = replaced[i];
+    if (value !== undefined) {
+      cells.push(value);
+      length += 4 + (value ? value.length : 0);
+    } else {
+      cells.push(size < 0 ? null : [offset, offset + size]);
+      length += 4 + (size < 0 ? 0 : size);
+    }
+    if (size > 0) offset += size;
+  }
+  const out = Buffer.allocUnsafe(1 + length);
+  out[0] = ServerCode.DataRow;
+  out.writeInt32BE(length, 1);
+  out.writeInt16BE(count, 5);
+  let at = 7;
+  for (const cell of cells) {
+    if (cell === null) {
+      out.writeInt32BE(-1, at);
+      at += 4;
+    } else if (Buffer.isBuffer(cell)) {
+      out.writeInt32BE(cell.length, at);
+      at += 4 + cell.copy(out, at + 4);
+    } else {
+      out.writeInt32BE(cell[1] - cell[0], at);
+      at += 4 + buffer.copy(out, at + 4, cell[0], cell[1]);
+    }
+  }
+  return out;
+}
