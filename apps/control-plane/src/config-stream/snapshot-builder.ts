@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { PrismaService, type Tx } from '../db/prisma.service.js';
 import { SecretBox } from '../common/secret-box.js';
 import type { Connection } from '../generated/prisma/client.js';
+import { DEFAULT_POLICY, maskingHashKey } from '../policies/default-policy.js';
 
 /** Tokens may be a little early or late by the agent's clock. */
 const CLOCK_SKEW_SECONDS = 30;
@@ -86,8 +87,12 @@ export class SnapshotBuilder {
         reason: i.disableReason ?? '',
       })),
       generatedAt: now,
-      // Filled once policies are stored (policy management).
-      policy: undefined,
+      // Versioned policies (REST) are still to come: the built-in default is version 0.
+      policy: {
+        version: 0,
+        document: DEFAULT_POLICY as Record<string, unknown>,
+        hashKey: maskingHashKey(this.config.secretKey),
+      },
     };
   }
 
