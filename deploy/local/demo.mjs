@@ -200,11 +200,11 @@ try {
   Agent                postgres 127.0.0.1:15432, status http://127.0.0.1:9464/status
 
 Try, in another terminal:
-  pnpm -s portcullis token --client-id ci-bot --client-secret ci-bot-secret
-  PGPASSWORD=$(pnpm -s portcullis token --username carol --password carol) \\
+  pnpm portcullis token --client-id ci-bot --client-secret ci-bot-secret
+  PGPASSWORD=$(pnpm portcullis token --username carol --password carol) \\
     psql "host=127.0.0.1 port=15432 dbname=demo-pg user=carol" -c 'select full_name, email from customers limit 3'
-  PGPASSWORD=$(pnpm -s portcullis token --username alice --password alice) \\
-    pnpm -s portcullis connections list --token "$PGPASSWORD"
+  PGPASSWORD=$(pnpm portcullis token --username alice --password alice) \\
+    pnpm portcullis connections list --token "$PGPASSWORD"
   curl -s http://127.0.0.1:9464/status
 `);
 } catch (error) {

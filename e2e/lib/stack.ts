@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -56,7 +56,7 @@ export interface Idp {
  * Starts a dev IdP. With `twinOf`, a second instance that signs with the same keys and names the
  * same issuer: its tokens are indistinguishable from the first's except for their lifetime.
  */
-export async function startIdp(options: { tokenTtlSeconds?: number; twinOf?: Idp } = {}): Promise<Idp> {
+export async function startIdp(options: { tokenTtlSeconds?: number; twinOf?: Idp; consoleOrigin?: string } = {}): Promise<Idp> {
   const port = await freePort();
   const data = options.twinOf ? undefined : tempDir('portcullis-idp-');
   const dataDir = options.twinOf?.dataDir ?? data!.path;
@@ -65,6 +65,7 @@ export async function startIdp(options: { tokenTtlSeconds?: number; twinOf?: Idp
     IDP_PORT: String(port),
     IDP_DATA_DIR: dataDir,
   };
+  if (options.consoleOrigin) env.IDP_REALM_FILE = realmWithConsoleAt(options.consoleOrigin, dataDir);
   if (options.twinOf) env.IDP_PUBLIC_URL = options.twinOf.url;
   if (options.tokenTtlSeconds !== undefined) env.IDP_ACCESS_TOKEN_TTL = String(options.tokenTtlSeconds);
   const proc = new TestProcess('dev-idp', process.execPath, [join(repoRoot, 'apps/dev-idp/dist/main.js')], env, /listening on/);
@@ -81,6 +82,21 @@ export async function startIdp(options: { tokenTtlSeconds?: number; twinOf?: Idp
       data?.remove();
     },
   };
+}
+
+/**
+ * The dev realm, with `origin` also allowed as the console's redirect and web origin: a test's
+ * control plane serves the console on a random port, which the shared realm (`:8080`, `:5173`)
+ * rightly refuses.
+ */
+function realmWithConsoleAt(origin: string, dir: string): string {
+  const realm = JSON.parse(readFileSync(join(repoRoot, 'deploy/keycloak/realm-portcullis.json'), 'utf8'));
+  const client = realm.clients.find((c: { clientId: string }) => c.clientId === 'portcullis-console');
+  client.redirectUris.push(`${origin}/*`);
+  client.webOrigins.push(origin);
+  const path = join(dir, 'realm-with-test-console.json');
+  writeFileSync(path, JSON.stringify(realm));
+  return path;
 }
 
 async function tokenRequest(idp: Idp, form: Record<string, string>): Promise<string> {
@@ -124,6 +140,8 @@ export async function startControlPlane(options: {
   databaseUrl: string;
   port?: number;
   grpcPort?: number;
+  /** Serve the built console (apps/console/dist) at `/`. */
+  console?: boolean;
   env?: NodeJS.ProcessEnv;
 }): Promise<ControlPlane> {
   const port = options.port ?? (await freePort());
@@ -141,6 +159,7 @@ export async function startControlPlane(options: {
     PORTCULLIS_SECRET_KEY: testSecretKey,
     HEARTBEAT_INTERVAL_MS: '500',
     AGENT_OFFLINE_AFTER_MS: '2000',
+    ...(options.console ? { CONSOLE_DIR: join(repoRoot, 'apps/console/dist') } : {}),
     ...options.env,
   };
   const args = ['--experimental-wasm-modules', '--no-warnings', join(repoRoot, 'apps/control-plane/dist/main.js')];

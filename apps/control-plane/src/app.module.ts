@@ -12,6 +12,7 @@ import { DiscoveryModule } from './discovery/discovery.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentitiesModule } from './identities/identities.module.js';
 import { MeModule } from './me/me.module.js';
+import { PoliciesModule } from './policies/policies.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { TracesModule } from './traces/traces.module.js';
 
@@ -30,6 +31,7 @@ export class AppModule {
         AgentsModule,
         ConnectionsModule,
         GrantsModule,
+        PoliciesModule,
         IdentitiesModule,
         MeModule,
         AgentGatewayModule,

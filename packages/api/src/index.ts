@@ -6,3 +6,4 @@ export * from './sessions.js';
 export * from './audit.js';
 export * from './identities.js';
 export * from './me.js';
+export * from './policies.js';

@@ -52,7 +52,8 @@ export class SnapshotBuilder {
           select: { subject: true, username: true, disableReason: true },
           orderBy: { subject: 'asc' },
         });
-        return { version, connections, grants, disabled };
+        const policy = await tx.policyVersion.findFirst({ orderBy: { version: 'desc' } });
+        return { version, connections, grants, disabled, policy };
       },
       { isolationLevel: 'RepeatableRead' },
     );
@@ -87,10 +88,10 @@ export class SnapshotBuilder {
         reason: i.disableReason ?? '',
       })),
       generatedAt: now,
-      // Versioned policies (REST) are still to come: the built-in default is version 0.
+      // The newest saved version, else the built-in default (version 0).
       policy: {
-        version: 0,
-        document: DEFAULT_POLICY as Record<string, unknown>,
+        version: read.policy?.version ?? 0,
+        document: (read.policy?.document ?? DEFAULT_POLICY) as Record<string, unknown>,
         hashKey: maskingHashKey(this.config.secretKey),
       },
     };
