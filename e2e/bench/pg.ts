@@ -1,11 +1,14 @@
 // `pnpm bench:pg`: pgbench -S through three paths in one run (PostgreSQL direct, pgbouncer in
-// session pooling, the agent with recording on), in simple and prepared modes, then the agent's
-// resident memory with 500 idle clients. Reports; never fails on machine noise.
+// session pooling, the agent with recording on and the default masking policy), in simple and
+// prepared modes; the agent again with a pass-through policy (no mask rules); a 100k-row SELECT
+// of the demo customers masked through the agent against direct; then the agent's resident
+// memory with 500 idle clients. Reports; never fails on machine noise.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { demoPassword, seedDemoDatabase } from '../../deploy/local/demo-data.mjs';
 import { eventually, freePort, sleep } from '../lib/process.js';
 import {
   adminDatabaseUrl,
@@ -25,6 +28,26 @@ const PGBENCH = process.env.PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const BENCH_DB = 'portcullis_bench';
+const DEMO_DB = 'portcullis_bench_demo';
+const DEMO_ROWS = 100_000;
+
+/** Milliseconds to read every row of `SELECT * FROM customers` (best of three). */
+async function selectAll(config: pg.ClientConfig): Promise<{ ms: number; rows: number }> {
+  const client = new pg.Client(config);
+  await client.connect();
+  let best = Infinity;
+  let rows = 0;
+  try {
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      rows = (await client.query('SELECT * FROM customers')).rows.length;
+      best = Math.min(best, performance.now() - t0);
+    }
+  } finally {
+    await client.end();
+  }
+  return { ms: best, rows };
+}
 
 interface Result {
   path: string;
@@ -140,8 +163,25 @@ async function main(): Promise<void> {
   });
   if (created.status !== 201) throw new Error(created.text);
   await api(cp, alice, 'POST', '/api/v1/grants', { connection: 'bench-pg', group: 'ci' });
-  const agent = await startAgent({ controlPlane: cp, token: agentReg.token, env: { BENCH_PG_PASSWORD: target.password || 'postgres' } });
-  await eventually(async () => (await agent.status()).connections.includes('bench-pg'), { what: 'bench-pg on agent' });
+  await seedDemoDatabase({ adminUrl: adminDatabaseUrl, database: DEMO_DB, customers: DEMO_ROWS });
+  const demoTarget = new URL(adminDatabaseUrl);
+  demoTarget.pathname = `/${DEMO_DB}`;
+  demoTarget.username = 'portcullis_demo_reader';
+  demoTarget.password = '';
+  const demo = await api(cp, alice, 'POST', '/api/v1/connections', {
+    name: 'bench-demo',
+    kind: 'postgres',
+    target: demoTarget.toString(),
+    credential: { secretRef: 'env:BENCH_DEMO_PASSWORD' },
+  });
+  if (demo.status !== 201) throw new Error(demo.text);
+  await api(cp, alice, 'POST', '/api/v1/grants', { connection: 'bench-demo', group: 'ci' });
+  const agent = await startAgent({
+    controlPlane: cp,
+    token: agentReg.token,
+    env: { BENCH_PG_PASSWORD: target.password || 'postgres', BENCH_DEMO_PASSWORD: demoPassword },
+  });
+  await eventually(async () => (await agent.status()).connections.includes('bench-demo'), { what: 'bench connections on agent' });
   const bouncer = await startPgbouncer();
   const token = await clientToken(idp);
 
@@ -153,12 +193,32 @@ async function main(): Promise<void> {
       results.push(await pgbench('agent', { host: '127.0.0.1', port: agent.pgPort, db: 'bench-pg', user: 'ci-bot', password: token }, mode));
     }
 
+    // The 100k-row SELECT with the default masking policy (ci-bot is not an admin: masked).
+    const directDemo = { host: '127.0.0.1', port: 5432, database: DEMO_DB, user: 'portcullis_demo_reader', password: demoPassword };
+    const viaAgent = { host: '127.0.0.1', port: agent.pgPort, database: 'bench-demo', user: 'ci-bot', password: token };
+    const selectDirect = await selectAll(directDemo);
+    const selectMasked = await selectAll(viaAgent);
+    console.log(`  SELECT * FROM customers (${selectDirect.rows} rows): direct ${selectDirect.ms.toFixed(0)} ms, agent masked ${selectMasked.ms.toFixed(0)} ms`);
+
+    // The same agent with a pass-through policy: guardrails only, nothing masked.
+    const before = (await agent.status()).configVersion;
+    const passThrough = await api(cp, alice, 'PUT', '/api/v1/policies', { defaultAction: 'allow', rules: [] });
+    if (passThrough.status !== 200) throw new Error(passThrough.text);
+    await eventually(async () => (await agent.status()).configVersion !== before, { what: 'pass-through policy on agent' });
+    for (const mode of ['simple', 'prepared'] as const) {
+      results.push(await pgbench('agent-pass', { host: '127.0.0.1', port: agent.pgPort, db: 'bench-pg', user: 'ci-bot', password: token }, mode));
+    }
+    const selectPlain = await selectAll(viaAgent);
+    console.log(`  SELECT * FROM customers: agent pass-through ${selectPlain.ms.toFixed(0)} ms`);
+
     // Resident memory of the agent with 500 idle authenticated clients.
     const pid = agent.process.pid!;
     const rssBefore = rssMiB(pid);
     const idle: pg.Client[] = [];
     for (let i = 0; i < 500; i++) {
       const c = new pg.Client({ host: '127.0.0.1', port: agent.pgPort, database: 'bench-pg', user: 'ci-bot', password: token });
+      // An idle client ended by the agent's shutdown must not crash the report.
+      c.on('error', () => undefined);
       await c.connect();
       idle.push(c);
     }
@@ -169,15 +229,20 @@ async function main(): Promise<void> {
     const row = (mode: string, path: string) => results.find((r) => r.mode === mode && r.path === path)!;
     const lines = ['| mode | path | TPS | avg ms | p99 ms | agent / pgbouncer | agent / direct |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |'];
     for (const mode of ['simple', 'prepared']) {
-      const agentRow = row(mode, 'agent');
-      for (const path of ['direct', 'pgbouncer', 'agent']) {
+      for (const path of ['direct', 'pgbouncer', 'agent', 'agent-pass']) {
         const r = row(mode, path);
-        const ratios = path === 'agent'
-          ? `${(agentRow.tps / row(mode, 'pgbouncer').tps).toFixed(2)} | ${(agentRow.tps / row(mode, 'direct').tps).toFixed(2)}`
+        const ratios = path.startsWith('agent')
+          ? `${(r.tps / row(mode, 'pgbouncer').tps).toFixed(2)} | ${(r.tps / row(mode, 'direct').tps).toFixed(2)}`
           : ' | ';
         lines.push(`| ${mode} | ${path} | ${r.tps.toFixed(0)} | ${r.avgMs.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${ratios} |`);
       }
     }
+    lines.push(
+      '',
+      '`agent` runs the default policy (guardrails, PII masking for non-admins); `agent-pass` a pass-through policy (guardrails only).',
+      ...['simple', 'prepared'].map((mode) => `Masking policy / pass-through (${mode}): ${(row(mode, 'agent').tps / row(mode, 'agent-pass').tps).toFixed(2)}x.`),
+      `SELECT * FROM customers, ${selectDirect.rows} rows (best of 3): direct ${selectDirect.ms.toFixed(0)} ms, agent with masking ${selectMasked.ms.toFixed(0)} ms (${(selectMasked.ms / selectDirect.ms).toFixed(1)}x), agent pass-through ${selectPlain.ms.toFixed(0)} ms.`,
+    );
     lines.push('', `Agent resident memory: ${rssBefore.toFixed(0)} MiB at rest, ${rssIdle.toFixed(0)} MiB with 500 idle clients (${(((rssIdle - rssBefore) * 1024) / 500).toFixed(0)} KiB per client).`);
     const table = lines.join('\n');
     console.log(`\n${table}\n`);

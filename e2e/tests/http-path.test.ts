@@ -95,7 +95,8 @@ describe('LLM and vector HTTP services through the agent', () => {
       headers: { authorization: `Bearer ${carol}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'mock-1', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
     });
-    const raw = JSON.stringify([...res.headers]) + (await res.text());
+    let raw = await res.text();
+    res.headers.forEach((value, name) => (raw += `\n${name}: ${value}`));
     assert.ok(!raw.includes(MOCK_PROVIDER_KEY));
     const noToken = await fetch(`${base}/c/demo-llm/v1/models`, { headers: { authorization: `Bearer ${MOCK_PROVIDER_KEY}` } });
     assert.equal(noToken.status, 401, 'the provider key is not a token');

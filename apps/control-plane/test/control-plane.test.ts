@@ -231,7 +231,7 @@ describe('control plane REST API (built dist, real PostgreSQL and Redis)', () =>
     const doc = await api(cp.url, 'GET', '/api/docs-json');
     assert.equal(doc.status, 200);
     const create = doc.body.components.schemas.CreateConnectionDto;
-    assert.deepEqual(create.properties.kind.enum, ['postgres', 'http']);
+    assert.deepEqual(create.properties.kind.enum, ['postgres', 'http', 'llm', 'vector-http']);
     assert.ok(doc.body.paths['/api/v1/connections'].post);
   });
 

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import type { Connection } from '@portcullis/proto';
 import { pino } from 'pino';
 import { CredentialError, resolveCredential } from './credentials.js';
+import { SnapshotPolicy } from '../policy/active-policy.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { PASSWORD, snapshotFixture } from './testing/fixtures.js';
 
@@ -69,6 +70,32 @@ describe('snapshot store', () => {
     assert.deepEqual(older, { ok: false, error: 'version 4 is older than the applied version 5' });
     assert.deepEqual(await store.apply(snapshotFixture(5)), { ok: true, applied: false });
     assert.equal(store.current()?.version, 5);
+  });
+
+  it('compiles the policy with the snapshot: one that does not compile rejects the snapshot, the previous stays', async () => {
+    const dir = dataDir();
+    const policy = new SnapshotPolicy();
+    const store = new SnapshotStore({ dataDir: dir, agentToken: 't', offlineMode: 'serve', log, policy });
+    const hashKey = 'c0ffee'.repeat(10);
+    const good = { ...snapshotFixture(5), policy: { version: 3, document: { defaultAction: 'allow', masking: { entities: ['EMAIL'] } }, hashKey } };
+    assert.deepEqual(await store.apply(good), { ok: true, applied: true });
+    assert.equal(policy.current().version, 3);
+    assert.equal(policy.current().compiled.policy.defaultAction, 'allow');
+
+    const bad = { ...snapshotFixture(6), policy: { version: 4, document: { rules: [{ id: 'x', action: 'mask', mask: { entities: ['PASSPORT'] } }] }, hashKey } };
+    const result = await store.apply(bad);
+    assert.equal(result.ok, false);
+    assert.match((result as { error: string }).error, /policy 4: .*rules\[0\]\.mask\.entities\[0\]: unknown entity "PASSPORT"/);
+    assert.equal(store.current()?.version, 5);
+    assert.equal(policy.current().version, 3);
+
+    // On disk the masking hash key is sealed like credentials; a restart serves the same policy.
+    const onDisk = readFileSync(join(dir, 'snapshot.json'), 'utf8');
+    assert.ok(!onDisk.includes(hashKey), 'the hash key is on disk in clear');
+    const restartedPolicy = new SnapshotPolicy();
+    await new SnapshotStore({ dataDir: dir, agentToken: 't', offlineMode: 'serve', log, policy: restartedPolicy }).load();
+    assert.equal(restartedPolicy.current().version, 3);
+    assert.equal(restartedPolicy.current().hashKey, hashKey);
   });
 
   it('hands out frozen snapshots, swapped whole', async () => {

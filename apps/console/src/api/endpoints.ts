@@ -10,6 +10,9 @@ import {
   GrantView,
   IdentityPage,
   IdentityView,
+  PolicyPreview,
+  PolicyVersionList,
+  PolicyView,
   RegisteredAgent,
   SessionPage,
   SessionView,
@@ -20,19 +23,13 @@ import {
   type EnableIdentity,
   type GrantQuery,
   type IdentityQuery,
+  type PolicyDocument,
   type RegisterAgent,
   type SessionQuery,
   type UpdateConnection,
 } from '@portcullis/api';
 import type { ApiClient } from './client.js';
-import {
-  ConnectionTestResult,
-  OverviewStats,
-  PolicyPreview,
-  PolicyVersion,
-  PolicyVersionList,
-  TraceView,
-} from './pending-schemas.js';
+import { ConnectionTestResult, OverviewStats, TraceView } from './pending-schemas.js';
 
 const seg = encodeURIComponent;
 
@@ -83,10 +80,11 @@ export function endpoints(api: ApiClient) {
         api.post(`/identities/${seg(subject)}/enable`, { body, schema: IdentityView }),
     },
     policies: {
-      current: () => api.get('/policies', { schema: PolicyVersion }),
-      save: (policy: Record<string, unknown>) => api.put('/policies', { body: { policy }, schema: PolicyVersion }),
+      current: () => api.get('/policies', { schema: PolicyView }),
+      save: (policy: PolicyDocument) => api.put('/policies', { body: policy, schema: PolicyView }),
+      rollback: (version: number) => api.post('/policies/rollback', { body: { version }, schema: PolicyView }),
       versions: () => api.get('/policies/versions', { schema: PolicyVersionList }),
-      preview: (body: { sql?: string; text?: string; policy?: Record<string, unknown> }, signal?: AbortSignal) =>
+      preview: (body: { sql?: string; text?: string; policy?: PolicyDocument }, signal?: AbortSignal) =>
         api.post('/policies/preview', { body, schema: PolicyPreview, signal }),
     },
     overview: {

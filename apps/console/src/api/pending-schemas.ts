@@ -7,25 +7,6 @@ import { EventView, SessionView } from '@portcullis/api';
  * its schema belongs in packages/api and this file shrinks.
  */
 
-/** GET /policies → the current policy; PUT /policies { policy } → the new version. */
-export const PolicyVersion = z.looseObject({
-  version: z.number(),
-  policy: z.record(z.string(), z.unknown()),
-  createdAt: z.string().nullable().optional(),
-  createdBy: z.string().nullable().optional(),
-});
-export type PolicyVersion = z.infer<typeof PolicyVersion>;
-/** GET /policies/versions → { items }, newest first. */
-export const PolicyVersionList = z.object({ items: z.array(PolicyVersion) });
-
-/** POST /policies/preview { sql? | text?, policy? } */
-export const PolicyPreview = z.looseObject({
-  decision: z.union([z.string(), z.looseObject({ action: z.string(), reason: z.string().optional() })]),
-  explanation: z.union([z.string(), z.array(z.string())]).optional(),
-  masked: z.unknown().optional(),
-});
-export type PolicyPreview = z.infer<typeof PolicyPreview>;
-
 /** GET /traces/:id → every session and event that carried one trace id, in order. */
 export const TraceView = z.looseObject({
   id: z.string(),

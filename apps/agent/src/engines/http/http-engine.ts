@@ -19,7 +19,7 @@ import {
 } from '@portcullis/policy';
 import type { ConfigSnapshot, Connection, Decision as RecordedDecision } from '@portcullis/proto';
 import { checkAccess } from '../../identity/access-check.js';
-import type { TokenVerifier, VerifiedIdentity } from '../../identity/token-verifier.js';
+import type { TokenVerification, TokenVerifier, VerifiedIdentity } from '../../identity/token-verifier.js';
 import type { ActivePolicy } from '../../policy/active-policy.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import type { SnapshotSource } from '../../snapshot/snapshot-source.js';
@@ -64,9 +64,11 @@ const HOP_BY_HOP = new Set([
   'upgrade',
   'host',
   'content-length',
+  'expect',
 ]);
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const TRACE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const MAX_CACHED_TOKENS = 10_000;
 
 /** A refusal answered in the API's own error shape. */
 class Refusal extends Error {
@@ -104,6 +106,7 @@ export class HttpEngine implements Engine {
   private readonly pools = new Map<string, Pool>();
   private readonly optionsCache = new WeakMap<Connection, HttpConnectionOptions | string>();
   private readonly budgets = new RequestBudgets();
+  private readonly verified = new Map<string, { identity: VerifiedIdentity; snapshot: ConfigSnapshot }>();
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly metrics: ReturnType<typeof createMetrics>;
@@ -190,7 +193,7 @@ export class HttpEngine implements Engine {
     // Authentication, exactly as the PostgreSQL engine: same verifier and access check.
     const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? bareKey(req, options);
     if (!token) return this.unauthorized(res, shape, 'an access token is required (Authorization: Bearer <token>)');
-    const verification = await this.options.verifier.verify(token);
+    const verification = await this.verify(token, snapshot);
     if (!verification.ok) return this.unauthorized(res, shape, verification.reason);
     const identity = verification.identity;
     if (identity.expiresAt.getTime() + (this.options.expiryGraceMs ?? 0) <= Date.now())
@@ -316,7 +319,12 @@ export class HttpEngine implements Engine {
     const contentType = String(upstream.headers['content-type'] ?? '');
     const responseHeaders = backHeaders(upstream.headers);
     const masking = ctx && options.maskResponses ? ctx : undefined;
+    const encoding = String(upstream.headers['content-encoding'] ?? 'identity').toLowerCase();
     try {
+      if (masking && encoding !== 'identity') {
+        // Compressed despite accept-encoding: identity; the agent cannot read it, so it fails closed.
+        throw new Refusal(502, `the upstream of connection "${connection.name}" sent a ${encoding}-encoded answer that the agent cannot mask`, 'upstream_encoding');
+      }
       if (/^text\/event-stream/i.test(contentType)) {
         const summary = await this.relayStream(res, upstream, responseHeaders, shape, masking);
         record.stream = summary;
@@ -373,6 +381,8 @@ export class HttpEngine implements Engine {
     ctx: MaskContext | undefined,
   ): Promise<StreamSummary> {
     const stream = createMaskedStream(shape === 'anthropic' ? 'anthropic' : shape === 'openai' ? 'openai' : 'generic', ctx);
+    // Events are re-framed (held text, masks change lengths): the client gets a chunked stream.
+    delete headers['content-length'];
     res.writeHead(upstream.statusCode, headers);
     res.flushHeaders();
     const decoder = new StringDecoder('utf8');
@@ -396,6 +406,22 @@ export class HttpEngine implements Engine {
     if (!options.maskRequests && !options.maskResponses) return undefined;
     // The policy's mask plan when it has one; otherwise every entity its detectors know.
     return maskContextFor(compiled, decision, hashKey || undefined) ?? createMaskContext({ scanner: compiled.scanner, hashKey: hashKey || undefined });
+  }
+
+  /**
+   * The verifier's answer for a token, remembered while the snapshot (issuer, audiences, keys URL)
+   * is the same: keep-alive clients send one token many times, and a signature check per request
+   * would cost more than the rest of the request. Expiry is still checked on every request.
+   */
+  private async verify(token: string, snapshot: ConfigSnapshot | undefined): Promise<TokenVerification> {
+    const cached = this.verified.get(token);
+    if (cached && cached.snapshot === snapshot) return { ok: true, identity: cached.identity };
+    const verification = await this.options.verifier.verify(token);
+    if (verification.ok && snapshot) {
+      if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, { identity: verification.identity, snapshot });
+    }
+    return verification;
   }
 
   private connectionOptions(connection: Connection): HttpConnectionOptions | string {

@@ -1,4 +1,4 @@
-import { createStreamMasker, maskJson, type EntityType, type MaskContext, type StreamMasker } from '@portcullis/policy';
+import { createStreamMasker, maskJson, maskText, type EntityType, type MaskContext, type StreamMasker } from '@portcullis/policy';
 import { createSseParser, formatSse, type SseEvent } from './sse.js';
 
 export type StreamProfile = 'openai' | 'anthropic' | 'generic';
@@ -48,6 +48,8 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
   // The last OpenAI chunk seen, as the template of chunks the agent adds (held text at the end).
   let template: Record<string, unknown> | undefined;
   let textField: 'content' | 'text' = 'content';
+  let lastEnvelope = '';
+  let maskedEnvelope = '{}';
 
   const assemble = (s: string) => {
     if (text.length < MAX_ASSEMBLED) text += s.slice(0, MAX_ASSEMBLED - text.length);
@@ -78,9 +80,13 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
   function onEvent(event: SseEvent): void {
     if (failed) return;
     if (profile === 'generic') {
-      const m = maskerFor('');
-      const data = m ? m.push(event.data) + m.end() : event.data;
-      if (m) maskers.delete('');
+      // Generic streams have no known text fields: each event's data is masked whole.
+      let data = event.data;
+      if (ctx) {
+        const r = maskText(data, ctx);
+        for (const f of r.findings) counts.set(f.entity, (counts.get(f.entity) ?? 0) + 1);
+        data = r.text;
+      }
       assemble(data);
       return emit({ event: event.event, id: event.id, data });
     }
@@ -115,7 +121,15 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
     const { choices, ...rest } = chunk;
     template = rest;
     const masked = choices.map(maskChoice);
-    emit({ event: event.event, id: event.id, data: JSON.stringify({ ...(ctx ? (maskWhole(rest) as object) : rest), choices: masked }) });
+    // The envelope (id, object, model...) repeats in every chunk: masked once per distinct value.
+    const envelope = JSON.stringify(rest);
+    if (envelope !== lastEnvelope) {
+      lastEnvelope = envelope;
+      maskedEnvelope = ctx ? JSON.stringify(maskWhole(rest)) : envelope;
+    }
+    const choicesJson = JSON.stringify(masked);
+    const data = maskedEnvelope === '{}' ? `{"choices":${choicesJson}}` : `${maskedEnvelope.slice(0, -1)},"choices":${choicesJson}}`;
+    emit({ event: event.event, id: event.id, data });
   }
 
   function maskChoice(choice: any): unknown {

@@ -3,7 +3,47 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { BUDGET_SQLSTATE } from '@portcullis/policy';
+import type pg from 'pg';
 import { admin, Harness } from './testing/harness.js';
+import { frame, i16, rawSession, z } from './testing/raw-client.js';
+
+/** Parse/Bind/Execute of one statement without parameters, as a pipelining client sends it. */
+const extended = (sql: string) =>
+  Buffer.concat([
+    frame('P', Buffer.concat([z(''), z(sql), i16(0)])),
+    frame('B', Buffer.concat([z(''), z(''), i16(0), i16(0), i16(0)])),
+    frame('E', Buffer.concat([z(''), Buffer.alloc(4)])),
+  ]);
+const SYNC = frame('S', Buffer.alloc(0));
+
+/** Reads server messages until `count` ReadyForQuery have come; returns type letters and error texts. */
+async function readUntilReady(socket: import('node:net').Socket, count: number): Promise<{ types: string; errors: string[]; statuses: string }> {
+  let buffer = Buffer.alloc(0);
+  let types = '';
+  let statuses = '';
+  const errors: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${types}`)), 5000);
+    const onData = (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      while (buffer.length >= 5 && buffer.length >= 1 + buffer.readInt32BE(1)) {
+        const length = 1 + buffer.readInt32BE(1);
+        const type = String.fromCharCode(buffer[0]!);
+        types += type;
+        if (type === 'E') errors.push(buffer.toString('utf8', 5, length));
+        if (type === 'Z') statuses += String.fromCharCode(buffer[5]!);
+        buffer = buffer.subarray(length);
+        if (statuses.length === count) {
+          clearTimeout(timer);
+          socket.off('data', onData);
+          resolve({ types, errors, statuses });
+          return;
+        }
+      }
+    };
+    socket.on('data', onData);
+  });
+}
 
 const run = promisify(execFile);
 
@@ -56,6 +96,35 @@ describe('policy enforcement on the PostgreSQL path', () => {
     await client.end();
   });
 
+  it('in a pipeline, a blocked statement errors like PostgreSQL: the rest of its batch is skipped up to Sync', async () => {
+    const socket = await rawSession(h.port, await h.token('carol'));
+    socket.write(Buffer.concat([extended('SELECT 1'), extended('DROP TABLE customers'), extended('SELECT 3'), SYNC, extended('SELECT 2'), SYNC]));
+    const { types, errors, statuses } = await readUntilReady(socket, 2);
+    // SELECT 1 answered, the DROP refused (SELECT 3 skipped), one ReadyForQuery per Sync, then SELECT 2.
+    assert.equal(types, '12DCEZ12DCZ');
+    assert.equal(statuses, 'II');
+    assert.match(errors[0]!, /C42501/);
+    assert.match(errors[0]!, /blocked by guardrail drop/);
+    // Inside a transaction block the transaction is aborted, as after any error.
+    socket.write(Buffer.concat([frame('Q', z('BEGIN')), extended('TRUNCATE customers'), SYNC, frame('Q', z('ROLLBACK'))]));
+    const inTx = await readUntilReady(socket, 3);
+    assert.equal(inTx.statuses, 'TEI');
+    socket.destroy();
+    assert.equal((await admin(`SELECT 1 FROM pg_database WHERE datname = '${h.database}'`)).rows.length, 1);
+  });
+
+  it('psql inside a transaction: the blocked statement aborts the transaction block', async () => {
+    const out = await psql(h, 'BEGIN; SELECT 1; DROP TABLE customers; SELECT 2; ROLLBACK; SELECT count(*) FROM customers;');
+    // psql -c sends the whole string as one simple Query: it is judged whole and blocked whole.
+    assert.match(out.stderr, /blocked by guardrail drop/);
+    const script = await run('psql', ['-X', '-A', '-t', '-h', '127.0.0.1', '-p', String(h.port), '-U', 'carol', '-d', 'sales', '-c', 'BEGIN', '-c', 'DROP TABLE customers', '-c', 'SELECT 2', '-c', 'ROLLBACK', '-c', 'SELECT count(*) FROM customers'], {
+      env: { ...process.env, PGPASSWORD: await h.token('carol') },
+    }).catch((error: { stdout: string; stderr: string }) => error);
+    assert.match(script.stderr, /blocked by guardrail drop/);
+    assert.match(script.stderr, /current transaction is aborted/);
+    assert.match(script.stdout, /3000/);
+  });
+
   it('blocks through psql, and SQL the parser rejects is blocked with a clear message', async () => {
     const dropped = await psql(h, 'drop   /* hidden */ TABLE "customers"');
     assert.match(dropped.stderr, /ERROR:\s+.*\[rule guardrail:drop\]/);
@@ -78,7 +147,7 @@ describe('policy enforcement on the PostgreSQL path', () => {
       text: 'SELECT id, email, card, note FROM customers WHERE id = $1',
       values: [2],
       binary: true,
-    } as never);
+    } as pg.QueryConfig);
     assert.equal(binary.rows.length, 1);
     assert.equal(binary.rows[0].email.toString(), '[EMAIL]');
     assert.equal(binary.rows[0].card.toString(), '[CREDIT_CARD]');

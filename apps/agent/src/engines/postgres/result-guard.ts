@@ -84,13 +84,13 @@ export class ResultGuard {
 
   row(buffer: Buffer, start: number, end: number): RowVerdict {
     if (this.budget && this.budget.onRow(end - start) === 'exceeded') return null;
-    const out = this.plans || (this.columns === undefined && this.ctx) ? this.mask(buffer, start, end) : undefined;
+    const out = this.plans || (this.columns === undefined && this.ctx) ? this.mask(buffer, start) : undefined;
     this.rows++;
     this.bytes += out ? out.length : end - start;
     return out;
   }
 
-  private mask(buffer: Buffer, start: number, end: number): RowVerdict {
+  private mask(buffer: Buffer, start: number): RowVerdict {
     const count = buffer.readInt16BE(start + 5);
     let offset = start + 7;
     let replaced: Array<Buffer | null | undefined> | undefined;

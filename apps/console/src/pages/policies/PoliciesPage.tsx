@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { PolicyView } from '@portcullis/api';
 import { useApi, useUser } from '../../app-context.js';
 import { ApiFailure } from '../../api/errors.js';
-import type { PolicyVersion } from '../../api/pending-schemas.js';
 import { can } from '../../auth/capabilities.js';
 import { Card, ErrorNotice, Loading, PageHeader } from '../../components/ui.js';
 import { parsePolicyText, STARTER_POLICY } from '../../lib/policy-text.js';
@@ -28,14 +28,13 @@ export function PoliciesPage() {
   }, [current.data, current.error, text]);
 
   const parsed = useMemo(() => (text === null ? null : parsePolicyText(text)), [text]);
-  const save = useMutation({
-    mutationFn: (policy: Record<string, unknown>) => api.policies.save(policy),
-    onSuccess: async (saved: PolicyVersion) => {
-      queryClient.setQueryData(['policy'], saved);
-      setText(pretty(saved.policy));
-      await queryClient.invalidateQueries({ queryKey: ['policy-versions'] });
-    },
-  });
+  const onSaved = async (saved: PolicyView) => {
+    queryClient.setQueryData(['policy'], saved);
+    setText(pretty(saved.policy));
+    await queryClient.invalidateQueries({ queryKey: ['policy-versions'] });
+  };
+  const save = useMutation({ mutationFn: api.policies.save, onSuccess: onSaved });
+  const rollback = useMutation({ mutationFn: api.policies.rollback, onSuccess: onSaved });
   const saveIssues = save.error instanceof ApiFailure ? save.error.issues : [];
   const dirty = text !== null && current.data !== undefined && text !== pretty(current.data.policy);
 
@@ -72,7 +71,8 @@ export function PoliciesPage() {
           unavailable="Policies cannot be stored yet; drafting and preview still work."
         />
       )}
-      {save.isSuccess && !dirty && (
+      {rollback.error && <ErrorNotice error={rollback.error} what="roll back the policy" />}
+      {(save.isSuccess || rollback.isSuccess) && !dirty && (
         <div className="notice notice-good">
           Saved. Agents receive the new version with their next configuration push.
         </div>
@@ -114,8 +114,8 @@ export function PoliciesPage() {
         draft={text}
         currentVersion={current.data?.version ?? null}
         canRollback={admin}
-        onRollback={(v) => save.mutate(v.policy)}
-        rollingBack={save.isPending}
+        onRollback={(v) => rollback.mutate(v.version)}
+        rollingBack={rollback.isPending}
       />
     </div>
   );

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
+import type { PolicyView } from '@portcullis/api';
 import { useApi } from '../../app-context.js';
-import type { PolicyVersion } from '../../api/pending-schemas.js';
 import { Card, EmptyState, ErrorNotice, Loading } from '../../components/ui.js';
 import { formatDateTime } from '../../lib/format.js';
 import { lineDiff } from '../../lib/line-diff.js';
@@ -17,7 +17,7 @@ export function PolicyHistory({
   draft: string;
   currentVersion: number | null;
   canRollback: boolean;
-  onRollback: (v: PolicyVersion) => void;
+  onRollback: (v: PolicyView) => void;
   rollingBack: boolean;
 }) {
   const api = useApi();
@@ -48,8 +48,9 @@ export function PolicyHistory({
                   <strong>v{v.version}</strong>
                   {v.version === currentVersion && <span className="muted"> · current</span>}
                   <span className="muted small">
-                    {formatDateTime(v.createdAt ?? null)}
+                    {v.createdAt === null ? 'built-in default' : formatDateTime(v.createdAt)}
                     {v.createdBy ? ` · ${v.createdBy}` : ''}
+                    {v.restoredFrom !== null ? ` · rollback to v${v.restoredFrom}` : ''}
                   </span>
                 </button>
               </li>

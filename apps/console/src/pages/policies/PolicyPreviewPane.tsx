@@ -1,25 +1,26 @@
 import { useEffect, useState } from 'react';
 import { useApi } from '../../app-context.js';
-import type { PolicyPreview } from '../../api/pending-schemas.js';
-import { Badge, Card, decisionTone, ErrorNotice } from '../../components/ui.js';
-import { ResultPreview } from '../sessions/EventDetail.js';
+import type { PolicyPreview } from '@portcullis/api';
+import { Badge, Card, decisionTone, ErrorNotice, Field } from '../../components/ui.js';
 
-const SAMPLES = {
-  sql: "SELECT name, email, card_number FROM customers WHERE id = 42;\n-- sample row: 'Ada Lovelace', 'ada@example.com', '4111 1111 1111 1111'",
-  text: 'Please charge card 4111 1111 1111 1111 and send the receipt to ada@example.com.',
-};
+const SAMPLE_SQL = 'SELECT full_name, email, card_number FROM customers WHERE id = 42;';
+const SAMPLE_TEXT = 'Ada Lovelace, ada@example.com, card 4111 1111 1111 1111';
 
-/** Live preview: every pause in typing sends the draft policy and the sample to POST /policies/preview. */
+/**
+ * Live preview: every pause in typing sends the draft policy, the statement and the sample result
+ * to POST /policies/preview. Either may be empty: without a statement the text is masked as any
+ * allowed result would be; without text only the decision is shown.
+ */
 export function PolicyPreviewPane({ policy }: { policy: Record<string, unknown> | null }) {
   const api = useApi();
-  const [mode, setMode] = useState<'sql' | 'text'>('text');
-  const [sample, setSample] = useState(SAMPLES.text);
+  const [sql, setSql] = useState(SAMPLE_SQL);
+  const [text, setText] = useState(SAMPLE_TEXT);
   const [result, setResult] = useState<PolicyPreview | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [pending, setPending] = useState(false);
 
   useEffect(() => {
-    if (!sample.trim()) {
+    if (!sql.trim() && !text.trim()) {
       setResult(null);
       return;
     }
@@ -27,7 +28,10 @@ export function PolicyPreviewPane({ policy }: { policy: Record<string, unknown> 
     const timer = setTimeout(() => {
       setPending(true);
       api.policies
-        .preview({ [mode]: sample, ...(policy ? { policy } : {}) }, controller.signal)
+        .preview(
+          { ...(sql.trim() ? { sql } : {}), ...(text.trim() ? { text } : {}), ...(policy ? { policy } : {}) },
+          controller.signal,
+        )
         .then((r) => {
           setResult(r);
           setError(null);
@@ -41,19 +45,9 @@ export function PolicyPreviewPane({ policy }: { policy: Record<string, unknown> 
       clearTimeout(timer);
       controller.abort();
     };
-  }, [api, mode, sample, policy]);
+  }, [api, sql, text, policy]);
 
-  const decision = result
-    ? typeof result.decision === 'string'
-      ? { action: result.decision }
-      : result.decision
-    : null;
-  const explanation =
-    result?.explanation === undefined
-      ? []
-      : Array.isArray(result.explanation)
-        ? result.explanation
-        : [result.explanation];
+  const decision = result?.decision ?? null;
 
   return (
     <Card
@@ -61,62 +55,66 @@ export function PolicyPreviewPane({ policy }: { policy: Record<string, unknown> 
       className="policy-preview"
       actions={pending && <span className="muted small">checking…</span>}
     >
-      <div className="segmented" role="radiogroup" aria-label="Sample kind">
-        {(['text', 'sql'] as const).map((m) => (
-          <label key={m} className={mode === m ? 'active' : ''}>
-            <input
-              type="radio"
-              checked={mode === m}
-              onChange={() => {
-                setMode(m);
-                if (sample === SAMPLES[mode]) setSample(SAMPLES[m]);
-              }}
-            />
-            {m === 'sql' ? 'SQL statement' : 'Text or JSON'}
-          </label>
-        ))}
-      </div>
-      <textarea
-        className="mono sample"
-        rows={5}
-        value={sample}
-        onChange={(e) => setSample(e.target.value)}
-        spellCheck={false}
-        aria-label="Sample"
-      />
+      <Field label="Statement (SQL)" hint="Decides allow, mask, block or review. Leave empty to mask the text alone.">
+        <textarea
+          className="mono sample"
+          rows={3}
+          value={sql}
+          onChange={(e) => setSql(e.target.value)}
+          spellCheck={false}
+        />
+      </Field>
+      <Field label="Sample result or text" hint="A row, a JSON answer or a prompt: masked as the client would see it.">
+        <textarea
+          className="mono sample"
+          rows={3}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          spellCheck={false}
+        />
+      </Field>
       {!policy && <p className="muted small">The draft has errors: previewing against the saved policy.</p>}
       {error !== null && <ErrorNotice error={error} what="preview the policy" />}
-      {decision && (
+      {result && (
         <div className="stack preview-result">
           <div className="detail-heading">
             <span>Decision</span>
-            <Badge tone={decisionTone(decision.action)}>{decision.action}</Badge>
-            {'reason' in decision && decision.reason && <span className="muted">{String(decision.reason)}</span>}
+            {decision ? (
+              <>
+                <Badge tone={decisionTone(decision.action)}>{decision.action}</Badge>
+                {(decision.reason || decision.ruleId) && (
+                  <span className="muted">{decision.reason ?? `rule ${decision.ruleId}`}</span>
+                )}
+              </>
+            ) : (
+              <span className="muted">none: no SQL given, the text is masked as a result value would be</span>
+            )}
           </div>
-          {explanation.length > 0 && (
+          {result.explanation.length > 0 && (
             <ul className="explanation">
-              {explanation.map((line, i) => (
-                <li key={i}>{line}</li>
+              {result.explanation.map((step, i) => (
+                <li key={i} className={step.matched ? 'matched' : 'muted'}>
+                  <code>{step.ruleId}</code>
+                  {step.statement !== null && <span className="muted"> (statement {step.statement + 1})</span>}{' '}
+                  {step.matched ? 'matched' : 'did not match'}: {step.why}
+                </li>
               ))}
             </ul>
           )}
-          <MaskedOutput masked={result?.masked} />
+          {result.masked && (
+            <>
+              <div className="muted small">
+                Masked output
+                {result.masked.findings.length > 0 &&
+                  ` · ${result.masked.findings.length} value${result.masked.findings.length === 1 ? '' : 's'} found (${[
+                    ...new Set(result.masked.findings.map((f) => f.entity)),
+                  ].join(', ')})`}
+              </div>
+              <pre className="statement masked">{result.masked.text}</pre>
+            </>
+          )}
         </div>
       )}
     </Card>
   );
-}
-
-function MaskedOutput({ masked }: { masked: unknown }) {
-  if (masked === undefined || masked === null) return null;
-  if (typeof masked === 'string') return <pre className="statement masked">{masked}</pre>;
-  const m = masked as { columns?: unknown; rows?: unknown };
-  if (Array.isArray(m.columns) && Array.isArray(m.rows)) {
-    return (
-      <ResultPreview
-        result={{ columns: m.columns.map(String), rows: m.rows.filter(Array.isArray), truncated: false }}
-      />
-    );
-  }
-  return <pre className="statement masked">{JSON.stringify(masked, null, 2)}</pre>;
 }

@@ -1,0 +1,221 @@
+// Issue 5 acceptance on real processes: the policy from the control plane enforced by a real agent
+// on real PostgreSQL clients (psql, pg, Prisma Client): guardrails against the bypass corpus,
+// masking with valid types, the per-statement row budget, bad policies refused, changes within 1 s.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { seedDemoDatabase, demoPassword } from '../../deploy/local/demo-data.mjs';
+import { BYPASS_CASES } from '../../packages/policy/src/testing/bypass-cases.js';
+import { PrismaClient } from '../generated/demo-client/client.js';
+import { eventually } from '../lib/process.js';
+import {
+  adminDatabaseUrl,
+  api,
+  createDatabase,
+  databaseUrl,
+  registerAgent,
+  startAgent,
+  startControlPlane,
+  startIdp,
+  userToken,
+  type Agent,
+  type ControlPlane,
+  type Idp,
+} from '../lib/stack.js';
+
+const run = promisify(execFile);
+const CUSTOMERS = 10_000;
+/** What a client sees for a statement the policy refused (not an upstream error). */
+const POLICY_REFUSAL = /^blocked by |needs review/;
+
+/** Runs `work` over `items`, `width` at a time. */
+async function inBatches<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(work));
+}
+
+describe('policies on the PostgreSQL path', () => {
+  let idp: Idp;
+  let store: Awaited<ReturnType<typeof createDatabase>>;
+  let demoDb: string;
+  let cp: ControlPlane;
+  let agent: Agent;
+  let alice: string;
+  let carol: string;
+
+  const psqlEnv = () => ({ ...process.env, PGPASSWORD: carol, PGSSLMODE: 'prefer', PGCONNECT_TIMEOUT: '5' });
+  const psql = (sql: string) => {
+    const running = run('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', `host=127.0.0.1 port=${agent.pgPort} dbname=demo-pg user=carol`, '-c', sql], {
+      env: psqlEnv(),
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    // No input: a COPY ... FROM STDIN twin ends at once instead of waiting.
+    running.child.stdin?.end();
+    return running.then(
+      ({ stdout, stderr }) => ({ ok: true, stdout, stderr }),
+      (error: { stdout: string; stderr: string }) => ({ ok: false, stdout: error.stdout, stderr: error.stderr }),
+    );
+  };
+  const pgClient = async () => {
+    const client = new pg.Client({ host: '127.0.0.1', port: agent.pgPort, database: 'demo-pg', user: 'carol', password: carol });
+    await client.connect();
+    return client;
+  };
+  const direct = async () => {
+    const client = new pg.Client({ connectionString: databaseUrl(demoDb) });
+    await client.connect();
+    return client;
+  };
+
+  before(async () => {
+    idp = await startIdp();
+    store = await createDatabase('e2e_policy_store');
+    demoDb = `e2e_policy_demo_${process.pid}`;
+    await seedDemoDatabase({ adminUrl: adminDatabaseUrl, database: demoDb, customers: CUSTOMERS });
+    cp = await startControlPlane({ idp, databaseUrl: store.url });
+    alice = await userToken(idp, 'alice');
+    carol = await userToken(idp, 'carol');
+    const reg = await registerAgent(cp, alice, 'policy-agent');
+    const created = await api(cp, alice, 'POST', '/api/v1/connections', {
+      name: 'demo-pg',
+      kind: 'postgres',
+      target: `postgresql://portcullis_demo_reader@127.0.0.1:5432/${demoDb}`,
+      credential: { secretRef: 'env:DEMO_PG_PASSWORD' },
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.equal((await api(cp, alice, 'POST', '/api/v1/grants', { connection: 'demo-pg', group: 'analysts' })).status, 201);
+    agent = await startAgent({ controlPlane: cp, token: reg.token, env: { DEMO_PG_PASSWORD: demoPassword } });
+    await eventually(async () => (await agent.status()).connections.includes('demo-pg'), { what: 'demo-pg on the agent' });
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await cp?.stop();
+    await idp?.stop();
+    await store?.drop();
+    const admin = new pg.Client({ connectionString: adminDatabaseUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${demoDb} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  test(`bypass corpus: ${BYPASS_CASES.length} forbidden statements blocked with psql and pg, their twins allowed`, async () => {
+    assert.ok(BYPASS_CASES.length >= 60);
+    const wrong: string[] = [];
+    const client = await pgClient();
+    try {
+      for (const [forbidden, guardrail, twin] of BYPASS_CASES) {
+        const refused = await client.query(forbidden).then(
+          () => undefined,
+          (error: { code: string; message: string }) => error,
+        );
+        if (refused?.code !== '42501' || !refused.message.includes(`[rule guardrail:${guardrail}]`)) {
+          wrong.push(`pg: ${forbidden} -> ${refused ? `${refused.code} ${refused.message}` : 'ran'}`);
+        }
+        const twinError = await client.query(twin).then(
+          () => undefined,
+          (error: { message: string }) => error,
+        );
+        if (twinError && POLICY_REFUSAL.test(twinError.message)) wrong.push(`pg twin: ${twin} -> ${twinError.message}`);
+        // A twin may have left a transaction open or failed one: start the next case clean.
+        await client.query('ROLLBACK').catch(() => undefined);
+      }
+    } finally {
+      await client.end();
+    }
+    await inBatches(BYPASS_CASES, 12, async ([forbidden, guardrail, twin]) => {
+      const refused = await psql(forbidden);
+      if (refused.ok || !refused.stderr.includes(`[rule guardrail:${guardrail}]`)) {
+        wrong.push(`psql: ${forbidden} -> ${refused.ok ? 'ran' : refused.stderr}`);
+      }
+      const allowed = await psql(twin);
+      if (/ERROR:\s+(blocked by |statement needs review)/.test(allowed.stderr)) wrong.push(`psql twin: ${twin} -> ${allowed.stderr}`);
+    });
+    assert.deepEqual(wrong, []);
+    // Nothing forbidden reached the database: the table is there, only the twins' single-row
+    // deletes (`DELETE FROM customers WHERE id = 1`, allowed) took effect.
+    const check = await direct();
+    assert.ok((await check.query('SELECT count(*)::int AS n FROM customers')).rows[0].n >= CUSTOMERS - 1);
+    await check.end();
+  });
+
+  test('default policy: psql, pg and Prisma see masked values of valid types, and as many rows as direct', async () => {
+    const plain = await direct();
+    const truth = (await plain.query('SELECT * FROM customers ORDER BY id LIMIT 3')).rows;
+    const count = (await plain.query('SELECT count(*)::int AS n FROM customers')).rows[0].n;
+    await plain.end();
+
+    const client = await pgClient();
+    const all = await client.query('SELECT * FROM customers');
+    assert.equal(all.rows.length, count);
+    const first = (await client.query('SELECT * FROM customers ORDER BY id LIMIT 3')).rows;
+    for (const [i, row] of first.entries()) {
+      assert.equal(row.email, '[EMAIL]');
+      assert.equal(row.card_number, '[CREDIT_CARD]');
+      assert.equal(row.ssn, '[US_SSN]');
+      assert.notEqual(row.phone, truth[i].phone);
+      assert.equal(row.id, truth[i].id);
+      assert.equal(row.city, truth[i].city);
+      assert.equal(row.balance, truth[i].balance);
+    }
+    // Binary results (as Prisma asks for some types) are masked too.
+    const binary = await client.query({ text: 'SELECT email, card_number FROM customers WHERE id > $1 ORDER BY id LIMIT 1', values: [0], binary: true } as pg.QueryConfig);
+    assert.equal(binary.rows[0].email.toString(), '[EMAIL]');
+    await client.end();
+
+    const viaPsql = await psql('SELECT email, card_number, ssn FROM customers ORDER BY id LIMIT 2');
+    assert.equal(viaPsql.stdout.trim(), '[EMAIL]|[CREDIT_CARD]|[US_SSN]\n[EMAIL]|[CREDIT_CARD]|[US_SSN]');
+
+    const prisma = new PrismaClient({
+      adapter: new PrismaPg({ host: '127.0.0.1', port: agent.pgPort, database: 'demo-pg', user: 'carol', password: carol }),
+    });
+    try {
+      const rows = await prisma.customer.findMany({ take: 3, orderBy: { id: 'asc' } });
+      assert.equal(rows.length, 3);
+      assert.equal(rows[0]!.email, '[EMAIL]');
+      assert.equal(rows[0]!.cardNumber, '[CREDIT_CARD]');
+      assert.ok(rows[0]!.createdAt instanceof Date && !Number.isNaN(rows[0]!.createdAt.getTime()));
+      assert.equal(rows[0]!.balance.toString(), Number(truth[0].balance).toString());
+      assert.equal(await prisma.customer.count(), count);
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+
+  test('a budget of 1000 rows per statement reaches the agent within 1 s and stops SELECT * FROM customers; LIMIT 10 passes', async () => {
+    const current = (await api(cp, alice, 'GET', '/api/v1/policies')).body;
+    const before = (await agent.status()).configVersion;
+    const started = Date.now();
+    const put = await api(cp, alice, 'PUT', '/api/v1/policies', { ...current.policy, budgets: { statement: { maxRows: 1000 } } });
+    assert.equal(put.status, 200, put.text);
+    await eventually(async () => (await agent.status()).configVersion !== before, { timeoutMs: 5000, intervalMs: 20, what: 'new config on the agent' });
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1000, `policy change took ${elapsed} ms to reach the agent`);
+
+    const client = await pgClient();
+    await assert.rejects(client.query('SELECT * FROM customers'), (error: { code: string; message: string }) => {
+      assert.equal(error.code, '53400');
+      assert.match(error.message, /row budget of 1000 rows per statement exceeded/);
+      return true;
+    });
+    assert.equal((await client.query('SELECT * FROM customers LIMIT 10')).rows.length, 10);
+    await client.end();
+    const viaPsql = await psql('SELECT * FROM customers');
+    assert.match(viaPsql.stderr, /row budget of 1000 rows/);
+  });
+
+  test('an invalid policy is a 400 naming the field and changes nothing on the agent', async () => {
+    const before = (await agent.status()).configVersion;
+    const bad = await api(cp, alice, 'PUT', '/api/v1/policies', { rules: [{ id: 'r', action: 'mask', mask: { entities: ['PASSPORT'] } }] });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.message, /rules\[0\]\.mask\.entities\[0\]: unknown entity "PASSPORT"/);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal((await agent.status()).configVersion, before);
+    // The budget of the version in force still applies.
+    const client = await pgClient();
+    await assert.rejects(client.query('SELECT * FROM customers'), { code: '53400' });
+    await client.end();
+  });
+});
