@@ -231,6 +231,11 @@ describe('PostgreSQL through the agent', () => {
     assert.deepEqual(data.parameters, ['11']);
     assert.equal(data.commandTag, 'SELECT 1');
     assert.equal(Number(data.rowCount), 1);
+
+    const overview = await api(cp, alice, 'GET', '/api/v1/overview?window=1h');
+    assert.equal(overview.status, 200, overview.text);
+    assert.ok(overview.body.requests >= 2, overview.text);
+    assert.ok(overview.body.refusedTokens >= 1, 'the refusals above are counted');
   });
 
   test('no recording lost: the control plane is SIGKILLed during a pgbench run', async () => {

@@ -9,6 +9,7 @@ import { ConfigStreamModule } from './config-stream/config-stream.module.js';
 import { ConnectionsModule } from './connections/connections.module.js';
 import { GrantsModule } from './grants/grants.module.js';
 import { DiscoveryModule } from './discovery/discovery.module.js';
+import { OverviewModule } from './overview/overview.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentitiesModule } from './identities/identities.module.js';
 import { MeModule } from './me/me.module.js';
@@ -36,6 +37,7 @@ export class AppModule {
         MeModule,
         AgentGatewayModule,
         SessionsModule,
+        OverviewModule,
         TracesModule,
       ],
     };

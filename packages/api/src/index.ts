@@ -7,3 +7,4 @@ export * from './audit.js';
 export * from './identities.js';
 export * from './me.js';
 export * from './policies.js';
+export * from './overview.js';

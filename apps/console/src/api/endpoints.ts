@@ -1,4 +1,5 @@
 import {
+  OverviewStats,
   AgentList,
   AgentView,
   AuditPage,
@@ -29,7 +30,7 @@ import {
   type UpdateConnection,
 } from '@portcullis/api';
 import type { ApiClient } from './client.js';
-import { ConnectionTestResult, OverviewStats, TraceView } from './pending-schemas.js';
+import { ConnectionTestResult, TraceView } from './pending-schemas.js';
 
 const seg = encodeURIComponent;
 

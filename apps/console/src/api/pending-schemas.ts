@@ -15,15 +15,6 @@ export const TraceView = z.looseObject({
 });
 export type TraceView = z.infer<typeof TraceView>;
 
-/** GET /overview?window=1h → data-path counters summed from agent heartbeats. */
-export const OverviewStats = z.looseObject({
-  requests: z.number(),
-  blocked: z.number(),
-  refusedTokens: z.number(),
-  maskedByEntity: z.record(z.string(), z.number()),
-});
-export type OverviewStats = z.infer<typeof OverviewStats>;
-
 /** POST /connections/:name/test → what an agent serving the connection got from the upstream. */
 export const ConnectionTestResult = z.looseObject({
   ok: z.boolean(),
