@@ -1,4 +1,5 @@
 import { loadModule, parsePlPgSQLSync, parseSync } from 'libpg-query';
+import { numericShape } from './numeric-shape.js';
 import { isStatementNode, NODE_KINDS, type StatementKind } from './kinds.js';
 
 export interface TableRef {
@@ -92,24 +93,47 @@ const parseFailed = (e: unknown): SqlAnalysis['parseError'] => {
 // Recent analyses by text: drivers and ORMs send the same parameterised statements again and
 // again, and parsing is the costly part (~100 µs). Only analyses that do not depend on the
 // session (no EXECUTE) are kept. Results are shared: treat them as read-only.
-const CACHE_SIZE = 2000;
+const CACHE_SIZE = 4000;
 const CACHEABLE_LENGTH = 16_384;
 const cache = new Map<string, SqlAnalysis>();
 
 /** Facts about every statement in `sql`, from PostgreSQL's own parser. Needs `await init()` first. */
 export function analyzeSql(sql: string, options: AnalyzeOptions = {}): SqlAnalysis {
-  const hit = cache.get(sql);
-  if (hit) {
-    cache.delete(sql); // keep the most recently used at the end
-    cache.set(sql, hit);
-    return hit;
-  }
+  const hit = cached(sql);
+  if (hit) return hit;
+  // A text that differs from one seen before only in numeric constants has the same facts.
+  const shape = sql.length <= CACHEABLE_LENGTH ? numericShape(sql) : undefined;
+  const twin = shape === undefined ? undefined : cached(SHAPE + shape);
+  if (twin) return withOwnText(twin, sql);
   const analysis = analyzeUncached(sql, options);
   if (sql.length <= CACHEABLE_LENGTH && !analysis.statements.some((s) => s.kind === 'EXECUTE')) {
-    cache.set(sql, analysis);
-    if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    remember(sql, analysis);
+    if (shape !== undefined && !analysis.multiStatement && !analysis.parseError) remember(SHAPE + shape, analysis);
   }
   return analysis;
+}
+
+/** Shape keys live in the same cache; no SQL text starts with this character. */
+const SHAPE = '\u0000';
+
+function cached(key: string): SqlAnalysis | undefined {
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key); // keep the most recently used at the end
+    cache.set(key, hit);
+  }
+  return hit;
+}
+
+function remember(key: string, analysis: SqlAnalysis): void {
+  cache.set(key, analysis);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+}
+
+/** A single-statement twin's facts, with this text's own statement text. */
+function withOwnText(twin: SqlAnalysis, sql: string): SqlAnalysis {
+  const text = sql.trim().replace(/;\s*$/, '').trim();
+  return { ...twin, statements: twin.statements.map((s) => (s.nested ? s : { ...s, text })) };
 }
 
 function analyzeUncached(sql: string, options: AnalyzeOptions): SqlAnalysis {
