@@ -159,6 +159,16 @@ export class PostgresSession {
 
   private onClientData(chunk: Buffer): void {
     if (this.ended) return;
+    // Everything this chunk produces leaves in one write (writev), however many frames it held.
+    this.upstream.cork();
+    try {
+      this.forwardClientData(chunk);
+    } finally {
+      this.upstream.uncork();
+    }
+  }
+
+  private forwardClientData(chunk: Buffer): void {
     this.bytesFromClient += chunk.length;
     this.events.bytes('from_client', chunk.length);
     let runStart = 0;
@@ -326,6 +336,16 @@ export class PostgresSession {
 
   private onUpstreamData(chunk: Buffer): void {
     if (this.ended) return;
+    // A masked result rewrites rows one by one: send the whole chunk's output in one write.
+    this.client.cork();
+    try {
+      this.forwardUpstreamData(chunk);
+    } finally {
+      this.client.uncork();
+    }
+  }
+
+  private forwardUpstreamData(chunk: Buffer): void {
     let runStart = 0;
     try {
       const region = this.serverFrames.feed(chunk, (code, buffer, start, end) => {
