@@ -92,6 +92,8 @@ async function startPgbouncer(): Promise<{ port: number; stop(): Promise<void> }
     join(dir.path, 'pgbouncer.ini'),
     `[databases]
 ${BENCH_DB} = host=${upstream.hostname} port=${upstream.port || 5432} dbname=${BENCH_DB} user=postgres
+; Upstream of the agent's 500 idle clients: PostgreSQL itself allows only 100 connections.
+bench_idle = host=${upstream.hostname} port=${upstream.port || 5432} dbname=${BENCH_DB} user=postgres pool_mode=transaction
 [pgbouncer]
 listen_addr = 127.0.0.1
 listen_port = ${port}
@@ -183,6 +185,19 @@ async function main(): Promise<void> {
   });
   await eventually(async () => (await agent.status()).connections.includes('bench-demo'), { what: 'bench connections on agent' });
   const bouncer = await startPgbouncer();
+  const idleTarget = new URL(adminDatabaseUrl);
+  idleTarget.port = String(bouncer.port);
+  idleTarget.pathname = '/bench_idle';
+  idleTarget.password = '';
+  const idleConnection = await api(cp, alice, 'POST', '/api/v1/connections', {
+    name: 'bench-idle',
+    kind: 'postgres',
+    target: idleTarget.toString(),
+    credential: { secretRef: 'env:BENCH_PG_PASSWORD' },
+  });
+  if (idleConnection.status !== 201) throw new Error(idleConnection.text);
+  await api(cp, alice, 'POST', '/api/v1/grants', { connection: 'bench-idle', group: 'ci' });
+  await eventually(async () => (await agent.status()).connections.includes('bench-idle'), { what: 'bench-idle on agent' });
   const token = await clientToken(idp);
 
   const results: Result[] = [];
@@ -211,12 +226,13 @@ async function main(): Promise<void> {
     const selectPlain = await selectAll(viaAgent);
     console.log(`  SELECT * FROM customers: agent pass-through ${selectPlain.ms.toFixed(0)} ms`);
 
-    // Resident memory of the agent with 500 idle authenticated clients.
+    // Resident memory of the agent with 500 idle authenticated clients (each with its upstream
+    // session, through a transaction-pooling pgbouncer).
     const pid = agent.process.pid!;
     const rssBefore = rssMiB(pid);
     const idle: pg.Client[] = [];
     for (let i = 0; i < 500; i++) {
-      const c = new pg.Client({ host: '127.0.0.1', port: agent.pgPort, database: 'bench-pg', user: 'ci-bot', password: token });
+      const c = new pg.Client({ host: '127.0.0.1', port: agent.pgPort, database: 'bench-idle', user: 'ci-bot', password: token });
       // An idle client ended by the agent's shutdown must not crash the report.
       c.on('error', () => undefined);
       await c.connect();

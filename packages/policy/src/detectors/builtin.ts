@@ -118,6 +118,7 @@ const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/g;
 export const ibanDetector: Detector = {
   entity: 'IBAN',
   find(text, out) {
+    if (countDigits(text, 2) < 2) return; // the check digits
     for (const m of text.matchAll(IBAN)) {
       if (!iban(m[0])) continue;
       out.push({ entity: 'IBAN', start: m.index, end: m.index + m[0].length, confidence: 0.95 });
@@ -169,6 +170,7 @@ const DATE = new RegExp(
 export const dateOfBirth: Detector = {
   entity: 'DATE_OF_BIRTH',
   find(text, out) {
+    if (countDigits(text, 4) < 4) return; // the shortest date, 1/2/34, has four digits
     for (const m of text.matchAll(DATE)) {
       if (!hasContext(text, m.index, DOB_CONTEXT, 32)) continue;
       out.push({ entity: 'DATE_OF_BIRTH', start: m.index, end: m.index + m[0].length, confidence: 0.85 });
@@ -187,6 +189,8 @@ export interface PatternDetectorSpec {
   /** Confidence without context words; context adds `contextBoost`. */
   confidence: number;
   contextBoost: number;
+  /** Fewest digits any match of `pattern` holds: texts with fewer are not searched. */
+  minDigits?: number;
 }
 
 export function patternDetector(spec: PatternDetectorSpec): Detector {
@@ -198,6 +202,7 @@ export function patternDetector(spec: PatternDetectorSpec): Detector {
   return {
     entity: spec.entity,
     find(text, out) {
+      if (spec.minDigits && countDigits(text, spec.minDigits) < spec.minDigits) return;
       for (const m of text.matchAll(re)) {
         if (m[0].length === 0) continue;
         if (spec.validator && !spec.validator(m[0])) continue;
@@ -212,6 +217,7 @@ export function patternDetector(spec: PatternDetectorSpec): Detector {
 
 export const DEFAULT_MRN = {
   pattern: '\\b(?:[A-Z]{1,3}-?)?\\d{6,10}\\b',
+  minDigits: 6,
   contextWords: [
     'mrn',
     'medical record',

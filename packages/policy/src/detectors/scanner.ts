@@ -61,6 +61,7 @@ export function createScanner(config: ScannerConfig = {}): Scanner {
       contextWords: mrn.contextWords ?? DEFAULT_MRN.contextWords,
       confidence: 0,
       contextBoost: 0.8,
+      minDigits: mrn.pattern === undefined ? DEFAULT_MRN.minDigits : undefined,
     }),
     person,
     ...(config.custom ?? []).map((c) =>

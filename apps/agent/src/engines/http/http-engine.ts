@@ -82,6 +82,12 @@ class Refusal extends Error {
   }
 }
 
+/** Where a connection's requests go: a keep-alive pool per origin, and the base URL's path. */
+interface Upstream {
+  pool: Pool;
+  basePath: string;
+}
+
 /** A recorded session: one per client TCP connection, identity and connection (see README). */
 interface HttpSession {
   id: string;
@@ -105,6 +111,7 @@ export class HttpEngine implements Engine {
   private readonly socketSessions = new Map<Socket, Map<string, HttpSession>>();
   private readonly pools = new Map<string, Pool>();
   private readonly optionsCache = new WeakMap<Connection, HttpConnectionOptions | string>();
+  private readonly targets = new WeakMap<Connection, Upstream>();
   private readonly budgets = new RequestBudgets();
   private readonly verified = new Map<string, { identity: VerifiedIdentity; snapshot: ConfigSnapshot }>();
   private readonly log: Logger;
@@ -288,7 +295,7 @@ export class HttpEngine implements Engine {
       finish(502, allowDecision(decision, active.version, counts), refusal.message);
       return this.send(res, shape, refusal);
     }
-    const target = new URL(connection.target);
+    const target = this.upstreamOf(connection);
     const headers = forwardHeaders(req.headers, options);
     if (credential !== undefined) headers[options.upstreamAuth.header] = options.upstreamAuth.prefix + credential;
     if (ctx && options.maskResponses) headers['accept-encoding'] = 'identity';
@@ -299,9 +306,9 @@ export class HttpEngine implements Engine {
 
     let upstream: Awaited<ReturnType<Pool['request']>>;
     try {
-      upstream = await this.pool(target.origin).request({
+      upstream = await target.pool.request({
         method: method as any,
-        path: target.pathname.replace(/\/$/, '') + path + query,
+        path: target.basePath + path + query,
         headers,
         body: method === 'GET' || method === 'HEAD' ? undefined : upstreamBody,
         signal: abort.signal,
@@ -432,6 +439,17 @@ export class HttpEngine implements Engine {
       this.optionsCache.set(connection, cached);
     }
     return cached;
+  }
+
+  /** The connection's upstream, parsed once per connection object (snapshots replace them). */
+  private upstreamOf(connection: Connection): Upstream {
+    let target = this.targets.get(connection);
+    if (!target) {
+      const url = new URL(connection.target);
+      target = { pool: this.pool(url.origin), basePath: url.pathname.replace(/\/$/, '') };
+      this.targets.set(connection, target);
+    }
+    return target;
   }
 
   private pool(origin: string): Pool {
