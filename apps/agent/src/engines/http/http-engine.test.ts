@@ -195,4 +195,19 @@ describe('HTTP engine', () => {
     await recorder.waitFor(() => recorder.ends().find((e) => e.sessionId === starts[0]!.sessionId));
     await pool.close();
   });
+
+  it('ends a keep-alive session when the token used on it expires', async () => {
+    const t = await token('gwen', { expiresIn: 2 });
+    const { Pool } = await import('undici');
+    const pool = new Pool(base, { connections: 1 });
+    const get = () => pool.request({ path: '/c/demo-llm/v1/models', method: 'GET', headers: { authorization: `Bearer ${t}` } }).then(async (r) => (await r.body.text(), r.statusCode));
+    assert.equal(await get(), 200);
+    assert.equal(await get(), 200);
+    const starts = recorder.starts().filter((s) => s.start.username === 'gwen');
+    assert.equal(starts.length, 1);
+    const end = await recorder.waitFor(() => recorder.ends().find((e) => e.sessionId === starts[0]!.sessionId));
+    assert.equal(end.end.outcome, 'killed');
+    assert.match(end.end.error, /token expired/);
+    await pool.close();
+  });
 });

@@ -422,7 +422,12 @@ export class HttpEngine implements Engine {
    */
   private async verify(token: string, snapshot: ConfigSnapshot | undefined): Promise<TokenVerification> {
     const cached = this.verified.get(token);
-    if (cached && cached.snapshot === snapshot) return { ok: true, identity: cached.identity };
+    if (cached && cached.snapshot === snapshot) {
+      // Least recently used goes first when the cache is full: move this token to the back.
+      this.verified.delete(token);
+      this.verified.set(token, cached);
+      return { ok: true, identity: cached.identity };
+    }
     const verification = await this.options.verifier.verify(token);
     if (verification.ok && snapshot) {
       if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
@@ -499,8 +504,11 @@ export class HttpEngine implements Engine {
         traceId,
       });
     }
-    // A refreshed token on the same socket extends the session; an expired one ends it.
+    // A refreshed token on the same socket extends the session; an expired one ends it. The same
+    // token again (the usual keep-alive case) keeps the timer it armed.
+    const sameExpiry = session.expiry !== undefined && session.identity.expiresAt.getTime() === identity.expiresAt.getTime();
     session.identity = identity;
+    if (sameExpiry) return session;
     clearTimeout(session.expiry);
     const expiresIn = identity.expiresAt.getTime() + (this.options.expiryGraceMs ?? 0) - Date.now();
     const s = session;
