@@ -3,6 +3,9 @@
 // masking with valid types, the per-statement row budget, bad policies refused, changes within 1 s.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -10,7 +13,7 @@ import pg from 'pg';
 import { seedDemoDatabase, demoPassword } from '../../deploy/local/demo-data.mjs';
 import { BYPASS_CASES } from '../../packages/policy/src/testing/bypass-cases.js';
 import { PrismaClient } from '../generated/demo-client/client.js';
-import { eventually } from '../lib/process.js';
+import { eventually, repoRoot } from '../lib/process.js';
 import {
   adminDatabaseUrl,
   api,
@@ -217,5 +220,28 @@ describe('policies on the PostgreSQL path', () => {
     const client = await pgClient();
     await assert.rejects(client.query('SELECT * FROM customers'), { code: '53400' });
     await client.end();
+  });
+
+  test('the CLI tests a policy file against sample SQL and text, and refuses a bad one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policy-cli-'));
+    const cli = (args: string[]) =>
+      run(process.execPath, [join(repoRoot, 'apps/cli/dist/main.js'), ...args, '--token', alice], {
+        env: { ...process.env, PORTCULLIS_URL: cp.url, XDG_CONFIG_HOME: dir },
+      });
+    const good = join(dir, 'policy.yaml');
+    writeFileSync(good, 'defaultAction: allow\nrules:\n  - id: mask-cards\n    action: mask\n    mask: { entities: [CREDIT_CARD] }\n');
+    const preview = JSON.parse(
+      (await cli(['policy', 'test', '-f', good, '--sql', 'SELECT card_number FROM customers', '--text', 'card 4111 1111 1111 1111', '--json'])).stdout,
+    );
+    assert.equal(preview.decision.action, 'mask');
+    assert.equal(preview.decision.ruleId, 'mask-cards');
+    assert.doesNotMatch(preview.masked.text, /4111 1111 1111 1111/);
+    const blocked = JSON.parse((await cli(['policy', 'test', '--sql', 'DROP TABLE customers', '--json'])).stdout);
+    assert.equal(blocked.decision.action, 'block');
+
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'rules:\n  - id: r\n    action: mask\n    mask: { entities: [PASSPORT] }\n');
+    await assert.rejects(cli(['policy', 'apply', '-f', bad]), (e: any) => e.code !== 0 && /PASSPORT/.test(e.stderr));
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CliError } from './errors.js';
 import { jsonBody, send, type Peer } from './http.js';
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** The control plane's REST API (/api/v1), called with a bearer token. */
 export class ControlPlane {
@@ -23,6 +23,10 @@ export class ControlPlane {
 
   post<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
     return this.request('POST', path, schema, body);
+  }
+
+  put<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
+    return this.request('PUT', path, schema, body);
   }
 
   async delete(path: string): Promise<void> {

@@ -6,6 +6,7 @@ import { registerEnvCommands } from './commands/env.js';
 import { registerGrantCommands } from './commands/grants.js';
 import { registerIdentityCommands } from './commands/identities.js';
 import { registerLoginCommands } from './commands/login.js';
+import { registerPolicyCommands } from './commands/policy.js';
 import { registerTokenCommand } from './commands/token.js';
 import { DEFAULT_CONTROL_PLANE, DEFAULT_ISSUER } from './context.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerConnectionCommands(program);
   registerGrantCommands(program);
   registerIdentityCommands(program);
+  registerPolicyCommands(program);
   registerConfigCommands(program);
   return program;
 }

@@ -137,7 +137,11 @@ describe('identities, grants with expiry, /me and connection endpoints', () => {
       { subject: 'sub-dave', username: 'dave', reason: 'contract ended' },
     ]);
 
-    const refused = await call('dave', 'GET', '/me');
+    // The REST guard may hold a subject's state for up to a second.
+    const refused = await eventually(async () => {
+      const res = await call('dave', 'GET', '/me');
+      return res.status === 403 ? res : undefined;
+    }, { what: 'dave refused by the REST API', timeoutMs: 5000 });
     assert.equal(refused.status, 403);
     assert.equal(refused.body.message, 'identity is disabled');
     const listed = await call('alice', 'GET', '/identities?disabled=true');

@@ -133,7 +133,7 @@ export async function startControlPlane(env: Record<string, string>): Promise<Ru
         reject(new Error(`control plane exited before it was ready:\n${output}`));
       });
     }),
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`control plane not ready in 20 s:\n${output}`)), 20_000).unref()),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`control plane not ready in 60 s:\n${output}`)), 60_000).unref()),
   ]);
   return {
     url: `http://127.0.0.1:${port}`,
