@@ -1,8 +1,10 @@
-// `pnpm bench:pg`: pgbench -S through three paths in one run (PostgreSQL direct, pgbouncer in
-// session pooling, the agent with recording on and the default masking policy), in simple and
-// prepared modes; the agent again with a pass-through policy (no mask rules); a 100k-row SELECT
-// of the demo customers masked through the agent against direct; then the agent's resident
-// memory with 500 idle clients. Reports; never fails on machine noise.
+// `pnpm bench:pg`: pgbench -S in one run through PostgreSQL direct, pgbouncer (session pooling), a
+// bare Node.js TCP relay (the floor of a Node.js proxy), and the agent with recording on and the
+// default masking policy (control plane paused, then co-located), in simple and prepared modes;
+// the agent again with a pass-through policy; a 100k-row SELECT of the demo customers masked
+// through the agent against direct; then the agent's resident memory with 500 idle clients.
+// Reports; never fails on machine noise. BENCH_SECONDS and BENCH_CLIENTS tune it, BENCH_ONLY=a,b
+// runs only those paths, BENCH_PROFILE=<dir> writes the agent's CPU profile.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +24,7 @@ import {
   tempDir,
   userToken,
 } from '../lib/stack.js';
+import { profiled } from './profiling.js';
 
 const run = promisify(execFile);
 const PGBENCH = process.env.PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench';
@@ -57,10 +60,34 @@ interface Result {
   p99Ms: number;
 }
 
-async function pgbench(label: string, conn: { host: string; port: number; db: string; user: string; password?: string }, mode: 'simple' | 'prepared'): Promise<Result> {
+async function pgbench(
+  label: string,
+  conn: { host: string; port: number; db: string; user: string; password?: string },
+  mode: 'simple' | 'prepared',
+): Promise<Result> {
   const logDir = tempDir('pgbench-log-');
-  const args = ['-S', '-n', '-c', String(CLIENTS), '-j', '2', '-T', String(SECONDS), '-M', mode, '-l', '--log-prefix', join(logDir.path, 'tx'),
-    '-h', conn.host, '-p', String(conn.port), '-U', conn.user, conn.db];
+  const args = [
+    '-S',
+    '-n',
+    '-c',
+    String(CLIENTS),
+    '-j',
+    '2',
+    '-T',
+    String(SECONDS),
+    '-M',
+    mode,
+    '-l',
+    '--log-prefix',
+    join(logDir.path, 'tx'),
+    '-h',
+    conn.host,
+    '-p',
+    String(conn.port),
+    '-U',
+    conn.user,
+    conn.db,
+  ];
   const { stdout } = await run(PGBENCH, args, {
     env: { ...process.env, PGPASSWORD: conn.password ?? '', PGSSLMODE: 'disable' },
     maxBuffer: 1 << 24,
@@ -78,7 +105,9 @@ async function pgbench(label: string, conn: { host: string; port: number; db: st
   logDir.remove();
   latencies.sort((a, b) => a - b);
   const p99Ms = latencies.length ? latencies[Math.floor(latencies.length * 0.99)]! / 1000 : NaN;
-  console.log(`  ${label.padEnd(10)} ${mode.padEnd(9)} ${tps.toFixed(0).padStart(7)} tps  avg ${avgMs.toFixed(3)} ms  p99 ${p99Ms.toFixed(3)} ms`);
+  console.log(
+    `  ${label.padEnd(10)} ${mode.padEnd(9)} ${tps.toFixed(0).padStart(7)} tps  avg ${avgMs.toFixed(3)} ms  p99 ${p99Ms.toFixed(3)} ms`,
+  );
   return { path: label, mode, tps, avgMs, p99Ms };
 }
 
@@ -113,12 +142,15 @@ pidfile = ${join(dir.path, 'pgbouncer.pid')}
   const child: ChildProcess = asRoot
     ? spawn('runuser', ['-u', 'postgres', '--', 'pgbouncer', join(dir.path, 'pgbouncer.ini')], { stdio: 'ignore' })
     : spawn('pgbouncer', [join(dir.path, 'pgbouncer.ini')], { stdio: 'ignore' });
-  await eventually(async () => {
-    const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: BENCH_DB });
-    await c.connect();
-    await c.end();
-    return true;
-  }, { timeoutMs: 10_000, what: 'pgbouncer' });
+  await eventually(
+    async () => {
+      const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: BENCH_DB });
+      await c.connect();
+      await c.end();
+      return true;
+    },
+    { timeoutMs: 10_000, what: 'pgbouncer' },
+  );
   return {
     port,
     async stop() {
@@ -127,6 +159,24 @@ pidfile = ${join(dir.path, 'pgbouncer.pid')}
       dir.remove();
     },
   };
+}
+
+/** A bare Node.js TCP relay in front of PostgreSQL (see tcp-relay.mjs). */
+async function startTcpRelay(): Promise<{ port: number; stop(): void }> {
+  const port = await freePort();
+  const upstream = new URL(adminDatabaseUrl);
+  const child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, 'tcp-relay.mjs'), String(port), upstream.hostname, upstream.port || '5432'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`tcp-relay exited (${code})`)));
+  });
+  return { port, stop: () => child.kill('SIGTERM') };
 }
 
 function rssMiB(pid: number): number {
@@ -181,10 +231,13 @@ async function main(): Promise<void> {
   const agent = await startAgent({
     controlPlane: cp,
     token: agentReg.token,
-    env: { BENCH_PG_PASSWORD: target.password || 'postgres', BENCH_DEMO_PASSWORD: demoPassword },
+    env: { BENCH_PG_PASSWORD: target.password || 'postgres', BENCH_DEMO_PASSWORD: demoPassword, ...profiled },
   });
-  await eventually(async () => (await agent.status()).connections.includes('bench-demo'), { what: 'bench connections on agent' });
+  await eventually(async () => (await agent.status()).connections.includes('bench-demo'), {
+    what: 'bench connections on agent',
+  });
   const bouncer = await startPgbouncer();
+  const relay = await startTcpRelay();
   const idleTarget = new URL(adminDatabaseUrl);
   idleTarget.port = String(bouncer.port);
   idleTarget.pathname = '/bench_idle';
@@ -197,31 +250,83 @@ async function main(): Promise<void> {
   });
   if (idleConnection.status !== 201) throw new Error(idleConnection.text);
   await api(cp, alice, 'POST', '/api/v1/grants', { connection: 'bench-idle', group: 'ci' });
-  await eventually(async () => (await agent.status()).connections.includes('bench-idle'), { what: 'bench-idle on agent' });
+  await eventually(async () => (await agent.status()).connections.includes('bench-idle'), {
+    what: 'bench-idle on agent',
+  });
   const token = await clientToken(idp);
+
+  /**
+   * In production the control plane runs on other hosts; here it would take the agent's cores to
+   * ingest the recordings as they are made. So it is paused (SIGSTOP) while the agent is measured:
+   * the agent records every statement to its spool as always, and ships the backlog once the
+   * control plane is back, which is timed and reported. `agent+cp` measures the shared case.
+   */
+  const drains: Array<{ events: number; ms: number }> = [];
+  async function controlPlaneAway<T>(work: () => Promise<T>): Promise<T> {
+    process.kill(cp.process.pid!, 'SIGSTOP');
+    let result: T;
+    try {
+      result = await work();
+    } finally {
+      process.kill(cp.process.pid!, 'SIGCONT');
+    }
+    const events = (await agent.status()).spool.backlog;
+    const t0 = performance.now();
+    await eventually(async () => (await agent.status()).spool.backlog === 0, {
+      timeoutMs: 300_000,
+      intervalMs: 100,
+      what: 'spool drained',
+    });
+    drains.push({ events, ms: performance.now() - t0 });
+    return result;
+  }
 
   const results: Result[] = [];
   try {
-    for (const mode of ['simple', 'prepared'] as const) {
-      results.push(await pgbench('direct', { host: '127.0.0.1', port: 5432, db: BENCH_DB, user: 'postgres' }, mode));
-      results.push(await pgbench('pgbouncer', { host: '127.0.0.1', port: bouncer.port, db: BENCH_DB, user: 'postgres' }, mode));
-      results.push(await pgbench('agent', { host: '127.0.0.1', port: agent.pgPort, db: 'bench-pg', user: 'ci-bot', password: token }, mode));
+    const agentConn = { host: '127.0.0.1', port: agent.pgPort, db: 'bench-pg', user: 'ci-bot', password: token };
+    const paths: Record<string, () => Promise<Result>> = {
+      direct: () => pgbench('direct', { host: '127.0.0.1', port: 5432, db: BENCH_DB, user: 'postgres' }, mode),
+      pgbouncer: () =>
+        pgbench('pgbouncer', { host: '127.0.0.1', port: bouncer.port, db: BENCH_DB, user: 'postgres' }, mode),
+      'node-relay': () =>
+        pgbench('node-relay', { host: '127.0.0.1', port: relay.port, db: BENCH_DB, user: 'postgres' }, mode),
+      agent: () => controlPlaneAway(() => pgbench('agent', agentConn, mode)),
+      'agent+cp': () => pgbench('agent+cp', agentConn, mode),
+    };
+    let mode: 'simple' | 'prepared' = 'simple';
+    // BENCH_ONLY=node-relay,agent runs just those paths (for profiling) and skips the rest of the report.
+    const only = process.env.BENCH_ONLY?.split(',');
+    for (mode of ['simple', 'prepared'] as const) {
+      for (const [label, measure] of Object.entries(paths)) {
+        if (!only || only.includes(label)) results.push(await measure());
+      }
     }
+    if (only) return;
 
     // The 100k-row SELECT with the default masking policy (ci-bot is not an admin: masked).
-    const directDemo = { host: '127.0.0.1', port: 5432, database: DEMO_DB, user: 'portcullis_demo_reader', password: demoPassword };
+    const directDemo = {
+      host: '127.0.0.1',
+      port: 5432,
+      database: DEMO_DB,
+      user: 'portcullis_demo_reader',
+      password: demoPassword,
+    };
     const viaAgent = { host: '127.0.0.1', port: agent.pgPort, database: 'bench-demo', user: 'ci-bot', password: token };
     const selectDirect = await selectAll(directDemo);
     const selectMasked = await selectAll(viaAgent);
-    console.log(`  SELECT * FROM customers (${selectDirect.rows} rows): direct ${selectDirect.ms.toFixed(0)} ms, agent masked ${selectMasked.ms.toFixed(0)} ms`);
+    console.log(
+      `  SELECT * FROM customers (${selectDirect.rows} rows): direct ${selectDirect.ms.toFixed(0)} ms, agent masked ${selectMasked.ms.toFixed(0)} ms`,
+    );
 
     // The same agent with a pass-through policy: guardrails only, nothing masked.
     const before = (await agent.status()).configVersion;
     const passThrough = await api(cp, alice, 'PUT', '/api/v1/policies', { defaultAction: 'allow', rules: [] });
     if (passThrough.status !== 200) throw new Error(passThrough.text);
-    await eventually(async () => (await agent.status()).configVersion !== before, { what: 'pass-through policy on agent' });
-    for (const mode of ['simple', 'prepared'] as const) {
-      results.push(await pgbench('agent-pass', { host: '127.0.0.1', port: agent.pgPort, db: 'bench-pg', user: 'ci-bot', password: token }, mode));
+    await eventually(async () => (await agent.status()).configVersion !== before, {
+      what: 'pass-through policy on agent',
+    });
+    for (mode of ['simple', 'prepared'] as const) {
+      results.push(await controlPlaneAway(() => pgbench('agent-pass', agentConn, mode)));
     }
     const selectPlain = await selectAll(viaAgent);
     console.log(`  SELECT * FROM customers: agent pass-through ${selectPlain.ms.toFixed(0)} ms`);
@@ -232,7 +337,13 @@ async function main(): Promise<void> {
     const rssBefore = rssMiB(pid);
     const idle: pg.Client[] = [];
     for (let i = 0; i < 500; i++) {
-      const c = new pg.Client({ host: '127.0.0.1', port: agent.pgPort, database: 'bench-idle', user: 'ci-bot', password: token });
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port: agent.pgPort,
+        database: 'bench-idle',
+        user: 'ci-bot',
+        password: token,
+      });
       // An idle client ended by the agent's shutdown must not crash the report.
       c.on('error', () => undefined);
       await c.connect();
@@ -243,28 +354,42 @@ async function main(): Promise<void> {
     await Promise.all(idle.map((c) => c.end()));
 
     const row = (mode: string, path: string) => results.find((r) => r.mode === mode && r.path === path)!;
-    const lines = ['| mode | path | TPS | avg ms | p99 ms | agent / pgbouncer | agent / direct |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |'];
+    const lines = [
+      '| mode | path | TPS | avg ms | p99 ms | / pgbouncer | / direct |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ];
     for (const mode of ['simple', 'prepared']) {
-      for (const path of ['direct', 'pgbouncer', 'agent', 'agent-pass']) {
+      for (const path of ['direct', 'pgbouncer', 'node-relay', 'agent', 'agent+cp', 'agent-pass']) {
         const r = row(mode, path);
-        const ratios = path.startsWith('agent')
-          ? `${(r.tps / row(mode, 'pgbouncer').tps).toFixed(2)} | ${(r.tps / row(mode, 'direct').tps).toFixed(2)}`
-          : ' | ';
-        lines.push(`| ${mode} | ${path} | ${r.tps.toFixed(0)} | ${r.avgMs.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${ratios} |`);
+        const ratios =
+          path !== 'direct' && path !== 'pgbouncer'
+            ? `${(r.tps / row(mode, 'pgbouncer').tps).toFixed(2)} | ${(r.tps / row(mode, 'direct').tps).toFixed(2)}`
+            : ' | ';
+        lines.push(
+          `| ${mode} | ${path} | ${r.tps.toFixed(0)} | ${r.avgMs.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${ratios} |`,
+        );
       }
     }
     lines.push(
       '',
-      '`agent` runs the default policy (guardrails, PII masking for non-admins); `agent-pass` a pass-through policy (guardrails only).',
-      ...['simple', 'prepared'].map((mode) => `Masking policy / pass-through (${mode}): ${(row(mode, 'agent').tps / row(mode, 'agent-pass').tps).toFixed(2)}x.`),
+      '`node-relay`: a bare Node.js TCP relay (tcp-relay.mjs), the floor of any Node.js proxy here. `agent` runs the default policy (guardrails, PII masking for non-admins) with recording on, the control plane paused meanwhile; `agent+cp` the same with the control plane ingesting on the same two cores; `agent-pass` a pass-through policy (guardrails only), control plane paused.',
+      `Spool drained after each paused run: ${drains.map((d) => `${d.events} events in ${(d.ms / 1000).toFixed(1)} s`).join(', ')} (${(drains.reduce((n, d) => n + d.events, 0) / (drains.reduce((n, d) => n + d.ms, 0) / 1000)).toFixed(0)} events/s shipped and stored).`,
+      ...['simple', 'prepared'].map(
+        (mode) =>
+          `Masking policy / pass-through (${mode}): ${(row(mode, 'agent').tps / row(mode, 'agent-pass').tps).toFixed(2)}x.`,
+      ),
       `SELECT * FROM customers, ${selectDirect.rows} rows (best of 3): direct ${selectDirect.ms.toFixed(0)} ms, agent with masking ${selectMasked.ms.toFixed(0)} ms (${(selectMasked.ms / selectDirect.ms).toFixed(1)}x), agent pass-through ${selectPlain.ms.toFixed(0)} ms.`,
     );
-    lines.push('', `Agent resident memory: ${rssBefore.toFixed(0)} MiB at rest, ${rssIdle.toFixed(0)} MiB with 500 idle clients (${(((rssIdle - rssBefore) * 1024) / 500).toFixed(0)} KiB per client).`);
+    lines.push(
+      '',
+      `Agent resident memory: ${rssBefore.toFixed(0)} MiB at rest, ${rssIdle.toFixed(0)} MiB with 500 idle clients (${(((rssIdle - rssBefore) * 1024) / 500).toFixed(0)} KiB per client).`,
+    );
     const table = lines.join('\n');
     console.log(`\n${table}\n`);
     mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
     writeFileSync(join(import.meta.dirname, 'results', 'pg.md'), `${table}\n`);
   } finally {
+    relay.stop();
     await bouncer.stop();
     await agent.stop();
     await cp.stop();

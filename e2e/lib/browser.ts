@@ -49,3 +49,16 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** Logs in to the console at `consoleUrl` through the dev IdP's own login page, as a person would. */
+export async function logIn(page: Page, consoleUrl: string, username: string): Promise<void> {
+  await page.goto(`${consoleUrl}/`);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('input[name=username]').fill(username);
+  await page.locator('input[name=password]').fill(username);
+  await page.locator('button[type=submit]').click();
+  await page.waitForURL((url) => url.origin === consoleUrl && url.pathname !== '/callback', {
+    // A loaded CI machine can take a while to run the IdP round trip.
+    timeout: 30_000,
+  });
+}

@@ -230,6 +230,8 @@ export interface AgentStatus {
   configVersion: number | string | null;
   connections: string[];
   labels: string[];
+  /** Recording events on disk not yet acknowledged by the control plane. */
+  spool: { bytes: number; backlog: number };
 }
 
 export async function startAgent(options: {

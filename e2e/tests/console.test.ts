@@ -11,7 +11,7 @@ import { decodeJwt } from 'jose';
 import pg from 'pg';
 import type { Page, Response } from 'playwright-core';
 import { seedDemoDatabase } from '../../deploy/local/demo-data.mjs';
-import { launchBrowser, screenshot, type Browser } from '../lib/browser.js';
+import { launchBrowser, logIn, screenshot, type Browser } from '../lib/browser.js';
 import { eventually, freePort } from '../lib/process.js';
 import {
   adminDatabaseUrl,
@@ -93,16 +93,6 @@ describe('the web console', () => {
     }
   }
 
-  /** Logs in through the dev IdP's own login page, as a person would. */
-  async function logIn(page: Page, username: string): Promise<void> {
-    await page.goto(`${cp.url}/`);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('input[name=username]').fill(username);
-    await page.locator('input[name=password]').fill(username);
-    await page.locator('button[type=submit]').click();
-    await page.waitForURL((url) => url.origin === cp.url && url.pathname !== '/callback', { timeout: 15_000 });
-  }
-
   const nav = (page: Page, name: string) => page.getByRole('link', { name, exact: true }).click();
   const psqlEnv = (token: string) => ({ ...process.env, PGPASSWORD: token, PGCONNECT_TIMEOUT: '5' });
   const psqlTarget = (user: string) => `host=127.0.0.1 port=${agent.pgPort} dbname=demo-pg user=${user}`;
@@ -129,7 +119,7 @@ describe('the web console', () => {
 
   test('admin flow: alice logs in, registers a postgres connection with a credential, grants it, previews a masking rule', async () => {
     const page = alicePage;
-    await logIn(page, 'alice');
+    await logIn(page, cp.url, 'alice');
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
 
     await nav(page, 'Connections');
@@ -165,6 +155,7 @@ describe('the web console', () => {
     assert.deepEqual(grants.body.items.map((g: any) => g.group).sort(), ['analysts', 'contractors']);
 
     await nav(page, 'Policies');
+    await page.getByRole('tab', { name: 'JSON' }).click();
     const editor = page.getByLabel('Policy document (JSON)');
     await editor.waitFor();
     await editor.fill(
@@ -290,7 +281,7 @@ describe('the web console', () => {
 
   test('roles: carol sees no admin actions, and a write forged from her browser gets 403', async () => {
     const page = await browser.newPage();
-    await logIn(page, 'carol');
+    await logIn(page, cp.url, 'carol');
     await page.getByRole('heading', { name: 'No access to the console' }).waitFor();
     assert.equal(await adminActions(page), 0);
     await page.goto(`${cp.url}/connections/new`);
@@ -300,7 +291,7 @@ describe('the web console', () => {
 
     // An auditor reads everything and changes nothing, in the page and at the API.
     const auditor = await browser.newPage();
-    await logIn(auditor, 'erin');
+    await logIn(auditor, cp.url, 'erin');
     await auditor.goto(`${cp.url}/connections/demo-pg`);
     await auditor.getByRole('heading', { name: 'demo-pg' }).waitFor();
     await auditor.getByRole('cell', { name: 'Quarterly reporting' }).waitFor();
@@ -312,6 +303,21 @@ describe('the web console', () => {
     assert.deepEqual(names, ['demo-pg']);
   });
 
+  test('test connection: alice clicks "Test connection" on demo-pg and sees the upstream answer', async () => {
+    const page = alicePage;
+    await page.goto(`${cp.url}/connections/demo-pg`);
+    await page.getByRole('heading', { name: 'demo-pg' }).waitFor();
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const result = page.getByRole('status').filter({ hasText: 'The upstream answered.' });
+    await result.waitFor({ timeout: 12_000 });
+    assert.match(
+      (await result.textContent()) ?? '',
+      new RegExp(`PostgreSQL 15\\.\\d+.*, logged in as ${readerRole} to database ${demoDb} — via agent console-agent`),
+    );
+    await screenshot(page, 'connection-test');
+  });
+
+  // Runs after the test above: its answer is among the responses checked for the credential.
   test('credentials: the value typed into the form is in no API response, page or storage', async () => {
     const page = alicePage;
     await nav(page, 'Overview');

@@ -89,6 +89,29 @@ describe('LLM and vector HTTP services through the agent', () => {
     assert.match(text, /^You said: hello\. The customer's card is \[CREDIT_CARD\], reach them at \[EMAIL\]/);
   });
 
+  test('the Responses API streamed through the SDK: values split across delta events never reach the client', async () => {
+    const stream = await sdk().responses.create({ model: 'mock-1', input: CARD_PROMPT, stream: true });
+    let text = '';
+    let done: string | undefined;
+    let completed: any;
+    const sequence: number[] = [];
+    for await (const event of stream) {
+      sequence.push(event.sequence_number);
+      if (event.type === 'response.output_text.delta') text += event.delta;
+      if (event.type === 'response.output_text.done') done = event.text;
+      if (event.type === 'response.completed') completed = event.response;
+    }
+    for (const value of Object.values(ANSWER_PII)) {
+      assert.ok(!text.includes(value) && !JSON.stringify(completed).includes(value), `${value} reached the client`);
+    }
+    assert.match(text, /^You said: Refund the order paid with card \[CREDIT_CARD\] today\. The customer's card is \[CREDIT_CARD\], reach them at \[EMAIL\] or \[PHONE\]; SSN on file \[US_SSN\]\.$/);
+    assert.equal(done, text, 'output_text.done repeats what the deltas said');
+    assert.equal(completed.output[0].content[0].text, text, 'response.completed repeats it too');
+    assert.ok(completed.usage.total_tokens > 0);
+    assert.deepEqual(sequence, sequence.map((_, i) => i), 'sequence numbers stay gapless and in order');
+    assert.equal(llm.received.at(-1)!.body.input, 'Refund the order paid with card [CREDIT_CARD] today');
+  });
+
   test('the provider key never reaches the client', async () => {
     const res = await fetch(`${base}/c/demo-llm/v1/chat/completions`, {
       method: 'POST',
@@ -185,5 +208,85 @@ describe('LLM and vector HTTP services through the agent', () => {
     ]);
     assert.deepEqual(new Set(trace.sessions.map((s: any) => s.protocol)), new Set(['postgres', 'http']));
     assert.equal((await api(cp, carol, 'GET', `/api/v1/traces/${traceId}`)).status, 403, 'analysts do not read traces');
+  });
+
+  // Last: it puts a policy with body rules in force.
+  test('body rules: a keyword and a JSON-path condition block with a 403 naming the rule, recorded as blocked', async () => {
+    const rules = [
+      {
+        id: 'no-drop-table',
+        match: { connections: ['demo-llm'], keywords: ['drop table', 'truncate'] },
+        action: 'block',
+        reason: 'prompts must not ask for destructive SQL',
+      },
+      { id: 'no-expensive-model', match: { connections: ['demo-llm'], httpBody: [{ path: '$.model', in: ['gpt-4-expensive'] }] }, action: 'block' },
+    ];
+    const current = (await api(cp, alice, 'GET', '/api/v1/policies')).body.policy;
+    const bad = await api(cp, alice, 'PUT', '/api/v1/policies', {
+      ...current,
+      rules: [{ id: 'bad', match: { httpBody: [{ path: '$.messages[?(@.role)]', matches: '(a+)+' }] }, action: 'block' }],
+    });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body.issues.map((i: any) => i.path), ['rules[0].match.httpBody[0].path', 'rules[0].match.httpBody[0].matches']);
+    assert.match(bad.body.issues[0].message, /invalid JSON path: filters \(\[\?\.\.\.\]\) are not supported/);
+
+    const before = (await agent.status()).configVersion;
+    const put = await api(cp, alice, 'PUT', '/api/v1/policies', { ...current, rules: [...rules, ...(current.rules ?? [])] });
+    assert.equal(put.status, 200, put.text);
+    await eventually(async () => (await agent.status()).configVersion !== before, { what: 'the new policy on the agent' });
+
+    const traceId = `body-rules-${Date.now()}`;
+    const options = { headers: { 'x-portcullis-trace': traceId } };
+    const received = llm.received.length;
+    const refused = async (body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming) => {
+      const error = await sdk().chat.completions.create(body, options).then(
+        () => assert.fail('the request was not blocked'),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof OpenAI.PermissionDeniedError, String(error));
+      return error;
+    };
+    const keyword = await refused({ model: 'mock-1', messages: [{ role: 'user', content: 'Now please DROP   TABLE customers;' }] });
+    assert.equal(keyword.code, 'blocked_by_policy');
+    assert.equal(keyword.type, 'permission_error');
+    assert.equal(keyword.message, '403 blocked by no-drop-table: prompts must not ask for destructive SQL');
+    const model = await refused({ model: 'gpt-4-expensive', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(model.message, '403 blocked by no-expensive-model: blocked by rule no-expensive-model');
+    assert.equal(llm.received.length, received, 'blocked requests never reach the model');
+
+    // Word-bounded: "backdrop tables" is not the keyword; a cheap model passes the JSON-path rule.
+    const allowed = await sdk().chat.completions.create({ model: 'mock-1', messages: [{ role: 'user', content: 'the backdrop tables' }] }, options);
+    assert.match(allowed.choices[0]!.message.content!, /backdrop tables/);
+
+    const statements = await eventually(async () => {
+      const r = await api(cp, alice, 'GET', `/api/v1/traces/${traceId}`);
+      const found = r.status === 200 ? r.body.events.filter((e: any) => e.type === 'statement') : [];
+      return found.length >= 3 ? found : undefined;
+    }, { what: 'the three requests recorded', timeoutMs: 15_000 });
+    assert.deepEqual(
+      statements.map((e: any) => [e.text, e.action, e.data.statement?.decision?.ruleIds?.[0]]),
+      [
+        ['POST /v1/chat/completions', 'block', 'no-drop-table'],
+        ['POST /v1/chat/completions', 'block', 'no-expensive-model'],
+        ['POST /v1/chat/completions', 'mask', 'mask-pii'],
+      ],
+      JSON.stringify(statements.map((e: any) => e.data)),
+    );
+
+    // The policy preview judges a sample HTTP request with the same engine.
+    const preview = await api(cp, alice, 'POST', '/api/v1/policies/preview', {
+      connection: 'demo-llm',
+      subject: 'carol',
+      groups: ['analysts'],
+      http: { method: 'post', path: '/v1/chat/completions', body: { model: 'gpt-4-expensive', messages: [{ role: 'user', content: 'hi' }] } },
+    });
+    assert.equal(preview.status, 200, preview.text);
+    assert.deepEqual([preview.body.decision.action, preview.body.decision.ruleId], ['block', 'no-expensive-model']);
+    assert.deepEqual(preview.body.explanation.slice(0, 2).map((c: any) => [c.ruleId, c.matched, c.why]), [
+      ['no-drop-table', false, 'the body contains none of the keywords'],
+      ['no-expensive-model', true, 'all conditions hold'],
+    ]);
+    const both = await api(cp, alice, 'POST', '/api/v1/policies/preview', { sql: 'select 1', http: { method: 'GET', path: '/v1/models' } });
+    assert.equal(both.status, 400, both.text);
   });
 });

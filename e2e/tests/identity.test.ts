@@ -7,22 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import pg from 'pg';
-import { demoPassword, seedDemoDatabase } from '../../deploy/local/demo-data.mjs';
 import { eventually, repoRoot, sleep } from '../lib/process.js';
-import {
-  adminDatabaseUrl,
-  api,
-  clientToken,
-  createDatabase,
-  registerAgent,
-  startAgent,
-  startControlPlane,
-  startIdp,
-  userToken,
-  type Agent,
-  type ControlPlane,
-  type Idp,
-} from '../lib/stack.js';
+import { api, clientToken, userToken, type Agent, type ControlPlane, type Idp } from '../lib/stack.js';
+import { agentClient, startDemoStack, type DemoStack } from '../lib/demo-stack.js';
 
 const run = promisify(execFile);
 
@@ -32,8 +19,8 @@ function percentile(values: number[], p: number): number {
 }
 
 describe('identity lifecycle', () => {
+  let stack: DemoStack;
   let idp: Idp;
-  let store: Awaited<ReturnType<typeof createDatabase>>;
   let demoDb: string;
   let cp: ControlPlane;
   let agentA: Agent;
@@ -41,47 +28,19 @@ describe('identity lifecycle', () => {
   let alice: string;
 
   before(async () => {
-    idp = await startIdp();
-    store = await createDatabase('e2e_identity_store');
-    demoDb = `e2e_identity_demo_${process.pid}`;
-    await seedDemoDatabase({ adminUrl: adminDatabaseUrl, database: demoDb, customers: 300 });
-    cp = await startControlPlane({ idp, databaseUrl: store.url });
-    alice = await userToken(idp, 'alice');
-    const created = await api(cp, alice, 'POST', '/api/v1/connections', {
-      name: 'demo-pg',
-      kind: 'postgres',
-      target: `postgresql://portcullis_demo_reader@127.0.0.1:5432/${demoDb}`,
-      credential: { secretRef: 'env:DEMO_PG_PASSWORD' },
+    stack = await startDemoStack({
+      name: 'identity',
+      customers: 300,
+      groups: ['analysts', 'contractors', 'ci'],
+      agents: ['agent-a', 'agent-b'],
     });
-    assert.equal(created.status, 201, created.text);
-    for (const group of ['analysts', 'contractors', 'ci']) {
-      assert.equal((await api(cp, alice, 'POST', '/api/v1/grants', { connection: 'demo-pg', group, reason: 'e2e' })).status, 201);
-    }
-    const regA = await registerAgent(cp, alice, 'agent-a');
-    const regB = await registerAgent(cp, alice, 'agent-b');
-    const env = { DEMO_PG_PASSWORD: demoPassword };
-    [agentA, agentB] = await Promise.all([
-      startAgent({ controlPlane: cp, token: regA.token, env }),
-      startAgent({ controlPlane: cp, token: regB.token, env }),
-    ]);
-    for (const agent of [agentA, agentB]) {
-      await eventually(async () => (await agent.status()).connections.includes('demo-pg'), { what: 'demo-pg on agents' });
-    }
+    ({ idp, cp, alice, demoDb } = stack);
+    [agentA, agentB] = stack.agents as [Agent, Agent];
   });
 
   after(async () => {
-    await Promise.all([agentA?.stop(), agentB?.stop()]);
-    await cp?.stop();
-    await idp?.stop();
-    await store?.drop();
-    const admin = new pg.Client({ connectionString: adminDatabaseUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${demoDb} WITH (FORCE)`);
-    await admin.end();
+    await stack?.stop();
   });
-
-  const clientOf = (agent: Agent, token: string, user: string) =>
-    new pg.Client({ host: '127.0.0.1', port: agent.pgPort, database: 'demo-pg', user, password: token });
 
   /** Resolves with the time and message when the server ends the client's session. */
   function whenCutOff(client: pg.Client): Promise<{ at: number; message: string }> {
@@ -97,11 +56,11 @@ describe('identity lifecycle', () => {
   test('disabling dave ends his sessions on both agents within a second; carol is untouched', async () => {
     const dave = await userToken(idp, 'dave');
     const daveSubject = decodeJwt(dave).sub!;
-    const carol = clientOf(agentA, await userToken(idp, 'carol'), 'carol');
+    const carol = agentClient(agentA, await userToken(idp, 'carol'), 'carol');
     await carol.connect();
 
     // The control plane learns of dave from his first session's recording.
-    const probe = clientOf(agentA, dave, 'dave');
+    const probe = agentClient(agentA, dave, 'dave');
     await probe.connect();
     await probe.end();
     await eventually(async () => (await api(cp, alice, 'GET', `/api/v1/identities/${daveSubject}`)).status === 200, {
@@ -111,20 +70,28 @@ describe('identity lifecycle', () => {
     const latencies: number[] = [];
     for (let attempt = 0; attempt < 20; attempt++) {
       if (attempt > 0) {
-        const enabled = await api(cp, alice, 'POST', `/api/v1/identities/${daveSubject}/enable`, { reason: 'next try' });
+        const enabled = await api(cp, alice, 'POST', `/api/v1/identities/${daveSubject}/enable`, {
+          reason: 'next try',
+        });
         assert.equal(enabled.status, 200, enabled.text);
       }
       // An open psql-like session on A, and a loop of queries on B.
-      const held = await eventually(async () => {
-        const c = clientOf(agentA, dave, 'dave');
-        await c.connect();
-        return c;
-      }, { what: 'dave re-enabled on A' });
-      const looping = await eventually(async () => {
-        const c = clientOf(agentB, dave, 'dave');
-        await c.connect();
-        return c;
-      }, { what: 'dave re-enabled on B' });
+      const held = await eventually(
+        async () => {
+          const c = agentClient(agentA, dave, 'dave');
+          await c.connect();
+          return c;
+        },
+        { what: 'dave re-enabled on A' },
+      );
+      const looping = await eventually(
+        async () => {
+          const c = agentClient(agentB, dave, 'dave');
+          await c.connect();
+          return c;
+        },
+        { what: 'dave re-enabled on B' },
+      );
       const heldClosed = whenCutOff(held);
       const loopClosed = whenCutOff(looping);
       let loopRunning = true;
@@ -141,7 +108,9 @@ describe('identity lifecycle', () => {
       })();
 
       const t0 = performance.now();
-      const disabled = await api(cp, alice, 'POST', `/api/v1/identities/${daveSubject}/disable`, { reason: 'contract ended' });
+      const disabled = await api(cp, alice, 'POST', `/api/v1/identities/${daveSubject}/disable`, {
+        reason: 'contract ended',
+      });
       assert.equal(disabled.status, 200, disabled.text);
       const [a, b] = await Promise.all([heldClosed, loopClosed]);
       loopRunning = false;
@@ -154,8 +123,11 @@ describe('identity lifecycle', () => {
 
     // His still-valid token opens nothing, on either agent.
     for (const agent of [agentA, agentB]) {
-      const refused = clientOf(agent, dave, 'dave');
-      await assert.rejects(refused.connect(), (e: any) => ['28000', '28P01'].includes(e.code) && /disabled/.test(e.message));
+      const refused = agentClient(agent, dave, 'dave');
+      await assert.rejects(
+        refused.connect(),
+        (e: any) => ['28000', '28P01'].includes(e.code) && /disabled/.test(e.message),
+      );
     }
     // carol's session went on through all of it.
     assert.equal((await carol.query('select count(*)::int as n from customers')).rows[0].n, 300);
@@ -163,7 +135,9 @@ describe('identity lifecycle', () => {
 
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
-    console.log(`disable -> last socket closed, ${latencies.length} tries: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
+    console.log(
+      `disable -> last socket closed, ${latencies.length} tries: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`,
+    );
     assert.ok(p99 < 2000, `p99 ${p99} ms exceeds 2 s`);
 
     const audit = await api(cp, alice, 'GET', '/api/v1/audit?action=identity.disable');
@@ -171,20 +145,29 @@ describe('identity lifecycle', () => {
   });
 
   test('refusals and bad input: unknown subject 404, last admin 409, unknown connection 400', async () => {
-    assert.equal((await api(cp, alice, 'POST', '/api/v1/identities/no-such-subject/disable', { reason: 'x' })).status, 404);
+    assert.equal(
+      (await api(cp, alice, 'POST', '/api/v1/identities/no-such-subject/disable', { reason: 'x' })).status,
+      404,
+    );
     const aliceSubject = decodeJwt(alice).sub!;
     const lastAdmin = await api(cp, alice, 'POST', `/api/v1/identities/${aliceSubject}/disable`, { reason: 'oops' });
     assert.equal(lastAdmin.status, 409, lastAdmin.text);
-    const badGrant = await api(cp, alice, 'POST', '/api/v1/grants', { connection: 'no-such-connection', group: 'analysts' });
+    const badGrant = await api(cp, alice, 'POST', '/api/v1/grants', {
+      connection: 'no-such-connection',
+      group: 'analysts',
+    });
     assert.equal(badGrant.status, 400);
     assert.match(badGrant.body.message, /no-such-connection/);
     // A refused token is an audit fact with its reason.
     const dave = await userToken(idp, 'dave');
-    await assert.rejects(clientOf(agentA, `${dave.slice(0, -4)}AAAA`, 'dave').connect());
-    await eventually(async () => {
-      const refused = await api(cp, alice, 'GET', '/api/v1/audit?action=access.refused');
-      return refused.body.items?.some((e: any) => /signature|disabled|token/.test(String(e.details?.reason)));
-    }, { what: 'refusal audited' });
+    await assert.rejects(agentClient(agentA, `${dave.slice(0, -4)}AAAA`, 'dave').connect());
+    await eventually(
+      async () => {
+        const refused = await api(cp, alice, 'GET', '/api/v1/audit?action=access.refused');
+        return refused.body.items?.some((e: any) => /signature|disabled|token/.test(String(e.details?.reason)));
+      },
+      { what: 'refusal audited' },
+    );
   });
 
   test('a grant with an expiry works until it expires, with no further action', async () => {
@@ -198,10 +181,15 @@ describe('identity lifecycle', () => {
     });
     assert.equal(created.status, 201);
     const expiresAt = new Date(Date.now() + 5000).toISOString();
-    const grant = await api(cp, alice, 'POST', '/api/v1/grants', { connection: 'expiring-pg', subject: ciSubject, expiresAt, reason: 'five seconds' });
+    const grant = await api(cp, alice, 'POST', '/api/v1/grants', {
+      connection: 'expiring-pg',
+      subject: ciSubject,
+      expiresAt,
+      reason: 'five seconds',
+    });
     assert.equal(grant.status, 201, grant.text);
     const connect = async () => {
-      const c = new pg.Client({ host: '127.0.0.1', port: agentA.pgPort, database: 'expiring-pg', user: 'ci-bot', password: ci });
+      const c = agentClient(agentA, ci, 'ci-bot', { database: 'expiring-pg' });
       await c.connect();
       await c.end();
     };
@@ -219,7 +207,11 @@ describe('identity lifecycle', () => {
       PORTCULLIS_CLIENT_SECRET: 'ci-bot-secret',
       XDG_CONFIG_HOME: join(agentA.dataDir, 'cli-config'),
     };
-    const { stdout } = await run(process.execPath, [cli, 'run', 'demo-pg', '--', 'psql', '-X', '-A', '-t', '-c', 'select count(*) from customers'], { env });
+    const { stdout } = await run(
+      process.execPath,
+      [cli, 'run', 'demo-pg', '--', 'psql', '-X', '-A', '-t', '-c', 'select count(*) from customers'],
+      { env },
+    );
     assert.equal(stdout.trim(), '300');
 
     // `env` picks a serving agent, and the next one when that one is down.

@@ -10,24 +10,11 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { seedDemoDatabase, demoPassword } from '../../deploy/local/demo-data.mjs';
 import { BYPASS_CASES } from '../../packages/policy/src/testing/bypass-cases.js';
 import { PrismaClient } from '../generated/demo-client/client.js';
 import { eventually, repoRoot } from '../lib/process.js';
-import {
-  adminDatabaseUrl,
-  api,
-  createDatabase,
-  databaseUrl,
-  registerAgent,
-  startAgent,
-  startControlPlane,
-  startIdp,
-  userToken,
-  type Agent,
-  type ControlPlane,
-  type Idp,
-} from '../lib/stack.js';
+import { api, databaseUrl, userToken, type Agent, type ControlPlane } from '../lib/stack.js';
+import { agentClient, startDemoStack, type DemoStack } from '../lib/demo-stack.js';
 
 const run = promisify(execFile);
 const CUSTOMERS = 10_000;
@@ -40,8 +27,7 @@ async function inBatches<T>(items: readonly T[], width: number, work: (item: T) 
 }
 
 describe('policies on the PostgreSQL path', () => {
-  let idp: Idp;
-  let store: Awaited<ReturnType<typeof createDatabase>>;
+  let stack: DemoStack;
   let demoDb: string;
   let cp: ControlPlane;
   let agent: Agent;
@@ -50,10 +36,23 @@ describe('policies on the PostgreSQL path', () => {
 
   const psqlEnv = () => ({ ...process.env, PGPASSWORD: carol, PGSSLMODE: 'prefer', PGCONNECT_TIMEOUT: '5' });
   const psql = (sql: string) => {
-    const running = run('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', `host=127.0.0.1 port=${agent.pgPort} dbname=demo-pg user=carol`, '-c', sql], {
-      env: psqlEnv(),
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const running = run(
+      'psql',
+      [
+        '-X',
+        '-A',
+        '-t',
+        '-v',
+        'ON_ERROR_STOP=1',
+        `host=127.0.0.1 port=${agent.pgPort} dbname=demo-pg user=carol`,
+        '-c',
+        sql,
+      ],
+      {
+        env: psqlEnv(),
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     // No input: a COPY ... FROM STDIN twin ends at once instead of waiting.
     running.child.stdin?.end();
     return running.then(
@@ -62,7 +61,7 @@ describe('policies on the PostgreSQL path', () => {
     );
   };
   const pgClient = async () => {
-    const client = new pg.Client({ host: '127.0.0.1', port: agent.pgPort, database: 'demo-pg', user: 'carol', password: carol });
+    const client = agentClient(agent, carol, 'carol');
     await client.connect();
     return client;
   };
@@ -73,35 +72,18 @@ describe('policies on the PostgreSQL path', () => {
   };
 
   before(async () => {
-    idp = await startIdp();
-    store = await createDatabase('e2e_policy_store');
-    demoDb = `e2e_policy_demo_${process.pid}`;
-    await seedDemoDatabase({ adminUrl: adminDatabaseUrl, database: demoDb, customers: CUSTOMERS });
-    cp = await startControlPlane({ idp, databaseUrl: store.url });
-    alice = await userToken(idp, 'alice');
-    carol = await userToken(idp, 'carol');
-    const reg = await registerAgent(cp, alice, 'policy-agent');
-    const created = await api(cp, alice, 'POST', '/api/v1/connections', {
-      name: 'demo-pg',
-      kind: 'postgres',
-      target: `postgresql://portcullis_demo_reader@127.0.0.1:5432/${demoDb}`,
-      credential: { secretRef: 'env:DEMO_PG_PASSWORD' },
+    stack = await startDemoStack({
+      name: 'policy',
+      customers: CUSTOMERS,
+      groups: ['analysts'],
+      agents: ['policy-agent'],
     });
-    assert.equal(created.status, 201, created.text);
-    assert.equal((await api(cp, alice, 'POST', '/api/v1/grants', { connection: 'demo-pg', group: 'analysts' })).status, 201);
-    agent = await startAgent({ controlPlane: cp, token: reg.token, env: { DEMO_PG_PASSWORD: demoPassword } });
-    await eventually(async () => (await agent.status()).connections.includes('demo-pg'), { what: 'demo-pg on the agent' });
+    ({ cp, agent, alice, demoDb } = stack);
+    carol = await userToken(stack.idp, 'carol');
   });
 
   after(async () => {
-    await agent?.stop();
-    await cp?.stop();
-    await idp?.stop();
-    await store?.drop();
-    const admin = new pg.Client({ connectionString: adminDatabaseUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${demoDb} WITH (FORCE)`);
-    await admin.end();
+    await stack?.stop();
   });
 
   test(`bypass corpus: ${BYPASS_CASES.length} forbidden statements blocked with psql and pg, their twins allowed`, async () => {
@@ -134,7 +116,8 @@ describe('policies on the PostgreSQL path', () => {
         wrong.push(`psql: ${forbidden} -> ${refused.ok ? 'ran' : refused.stderr}`);
       }
       const allowed = await psql(twin);
-      if (/ERROR:\s+(blocked by |statement needs review)/.test(allowed.stderr)) wrong.push(`psql twin: ${twin} -> ${allowed.stderr}`);
+      if (/ERROR:\s+(blocked by |statement needs review)/.test(allowed.stderr))
+        wrong.push(`psql twin: ${twin} -> ${allowed.stderr}`);
     });
     assert.deepEqual(wrong, []);
     // Nothing forbidden reached the database: the table is there, only the twins' single-row
@@ -164,7 +147,11 @@ describe('policies on the PostgreSQL path', () => {
       assert.equal(row.balance, truth[i].balance);
     }
     // Binary results (as Prisma asks for some types) are masked too.
-    const binary = await client.query({ text: 'SELECT email, card_number FROM customers WHERE id > $1 ORDER BY id LIMIT 1', values: [0], binary: true } as pg.QueryConfig);
+    const binary = await client.query({
+      text: 'SELECT email, card_number FROM customers WHERE id > $1 ORDER BY id LIMIT 1',
+      values: [0],
+      binary: true,
+    } as pg.QueryConfig);
     assert.equal(binary.rows[0].email.toString(), '[EMAIL]');
     await client.end();
 
@@ -172,7 +159,13 @@ describe('policies on the PostgreSQL path', () => {
     assert.equal(viaPsql.stdout.trim(), '[EMAIL]|[CREDIT_CARD]|[US_SSN]\n[EMAIL]|[CREDIT_CARD]|[US_SSN]');
 
     const prisma = new PrismaClient({
-      adapter: new PrismaPg({ host: '127.0.0.1', port: agent.pgPort, database: 'demo-pg', user: 'carol', password: carol }),
+      adapter: new PrismaPg({
+        host: '127.0.0.1',
+        port: agent.pgPort,
+        database: 'demo-pg',
+        user: 'carol',
+        password: carol,
+      }),
     });
     try {
       const rows = await prisma.customer.findMany({ take: 3, orderBy: { id: 'asc' } });
@@ -191,9 +184,16 @@ describe('policies on the PostgreSQL path', () => {
     const current = (await api(cp, alice, 'GET', '/api/v1/policies')).body;
     const before = (await agent.status()).configVersion;
     const started = Date.now();
-    const put = await api(cp, alice, 'PUT', '/api/v1/policies', { ...current.policy, budgets: { statement: { maxRows: 1000 } } });
+    const put = await api(cp, alice, 'PUT', '/api/v1/policies', {
+      ...current.policy,
+      budgets: { statement: { maxRows: 1000 } },
+    });
     assert.equal(put.status, 200, put.text);
-    await eventually(async () => (await agent.status()).configVersion !== before, { timeoutMs: 5000, intervalMs: 20, what: 'new config on the agent' });
+    await eventually(async () => (await agent.status()).configVersion !== before, {
+      timeoutMs: 5000,
+      intervalMs: 20,
+      what: 'new config on the agent',
+    });
     const elapsed = Date.now() - started;
     assert.ok(elapsed < 1000, `policy change took ${elapsed} ms to reach the agent`);
 
@@ -211,7 +211,9 @@ describe('policies on the PostgreSQL path', () => {
 
   test('an invalid policy is a 400 naming the field and changes nothing on the agent', async () => {
     const before = (await agent.status()).configVersion;
-    const bad = await api(cp, alice, 'PUT', '/api/v1/policies', { rules: [{ id: 'r', action: 'mask', mask: { entities: ['PASSPORT'] } }] });
+    const bad = await api(cp, alice, 'PUT', '/api/v1/policies', {
+      rules: [{ id: 'r', action: 'mask', mask: { entities: ['PASSPORT'] } }],
+    });
     assert.equal(bad.status, 400);
     assert.match(bad.body.message, /rules\[0\]\.mask\.entities\[0\]: unknown entity "PASSPORT"/);
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -229,9 +231,24 @@ describe('policies on the PostgreSQL path', () => {
         env: { ...process.env, PORTCULLIS_URL: cp.url, XDG_CONFIG_HOME: dir },
       });
     const good = join(dir, 'policy.yaml');
-    writeFileSync(good, 'defaultAction: allow\nrules:\n  - id: mask-cards\n    action: mask\n    mask: { entities: [CREDIT_CARD] }\n');
+    writeFileSync(
+      good,
+      'defaultAction: allow\nrules:\n  - id: mask-cards\n    action: mask\n    mask: { entities: [CREDIT_CARD] }\n',
+    );
     const preview = JSON.parse(
-      (await cli(['policy', 'test', '-f', good, '--sql', 'SELECT card_number FROM customers', '--text', 'card 4111 1111 1111 1111', '--json'])).stdout,
+      (
+        await cli([
+          'policy',
+          'test',
+          '-f',
+          good,
+          '--sql',
+          'SELECT card_number FROM customers',
+          '--text',
+          'card 4111 1111 1111 1111',
+          '--json',
+        ])
+      ).stdout,
     );
     assert.equal(preview.decision.action, 'mask');
     assert.equal(preview.decision.ruleId, 'mask-cards');

@@ -9,89 +9,89 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { decodeJwt, SignJWT, importPKCS8 } from 'jose';
 import pg from 'pg';
 import postgres from 'postgres';
-import { seedDemoDatabase, demoPassword } from '../../deploy/local/demo-data.mjs';
 import { PrismaClient } from '../generated/demo-client/client.js';
 import { eventually, sleep } from '../lib/process.js';
-import {
-  adminDatabaseUrl,
-  api,
-  clientToken,
-  createDatabase,
-  databaseUrl,
-  registerAgent,
-  startAgent,
-  startControlPlane,
-  startIdp,
-  userToken,
-  type Agent,
-  type ControlPlane,
-  type Idp,
-} from '../lib/stack.js';
+import { api, clientToken, startIdp, userToken, type Agent, type ControlPlane, type Idp } from '../lib/stack.js';
+import { agentClient, startDemoStack, type DemoStack } from '../lib/demo-stack.js';
 
 const run = promisify(execFile);
 const PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
 
 describe('PostgreSQL through the agent', () => {
+  let stack: DemoStack;
   let idp: Idp;
   let shortIdp: Idp;
-  let store: Awaited<ReturnType<typeof createDatabase>>;
-  let demoDb: string;
+  let store: DemoStack['store'];
   let cp: ControlPlane;
   let agent: Agent;
   let alice: string;
   let carol: string;
 
   before(async () => {
-    idp = await startIdp();
-    shortIdp = await startIdp({ twinOf: idp, tokenTtlSeconds: 1 });
-    store = await createDatabase('e2e_pgpath_store');
-    demoDb = `e2e_pgpath_demo_${process.pid}`;
-    await seedDemoDatabase({ adminUrl: adminDatabaseUrl, database: demoDb, customers: 2000 });
-    await run(PGBENCH, ['-i', '-q', '-s', '1', '-h', '127.0.0.1', '-U', 'postgres', demoDb]);
-    const admin = new pg.Client({ connectionString: databaseUrl(demoDb) });
-    await admin.connect();
-    await admin.query('GRANT SELECT ON pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history TO portcullis_demo_reader');
-    await admin.end();
-
-    cp = await startControlPlane({ idp, databaseUrl: store.url });
-    alice = await userToken(idp, 'alice');
-    carol = await userToken(idp, 'carol');
-    const reg = await registerAgent(cp, alice, 'pg-agent');
-    const created = await api(cp, alice, 'POST', '/api/v1/connections', {
-      name: 'demo-pg',
-      kind: 'postgres',
-      target: `postgresql://portcullis_demo_reader@127.0.0.1:5432/${demoDb}`,
-      credential: { secretRef: 'env:DEMO_PG_PASSWORD' },
+    stack = await startDemoStack({
+      name: 'pgpath',
+      customers: 2000,
+      groups: ['analysts', 'ci'],
+      agents: ['pg-agent'],
+      prepare: async (demoUrl, db) => {
+        await run(PGBENCH, ['-i', '-q', '-s', '1', '-h', '127.0.0.1', '-U', 'postgres', db]);
+        const admin = new pg.Client({ connectionString: demoUrl });
+        await admin.connect();
+        await admin.query(
+          'GRANT SELECT ON pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history TO portcullis_demo_reader',
+        );
+        await admin.end();
+      },
     });
-    assert.equal(created.status, 201, created.text);
-    for (const group of ['analysts', 'ci']) {
-      assert.equal((await api(cp, alice, 'POST', '/api/v1/grants', { connection: 'demo-pg', group })).status, 201);
-    }
-    agent = await startAgent({ controlPlane: cp, token: reg.token, env: { DEMO_PG_PASSWORD: demoPassword } });
-    await eventually(async () => (await agent.status()).connections.includes('demo-pg'), { what: 'demo-pg on the agent' });
+    ({ idp, cp, agent, alice, store } = stack);
+    shortIdp = await startIdp({ twinOf: idp, tokenTtlSeconds: 1 });
+    carol = await userToken(idp, 'carol');
   });
 
   after(async () => {
-    await agent?.stop();
-    await cp?.stop();
     await shortIdp?.stop();
-    await idp?.stop();
-    await store?.drop();
-    const admin = new pg.Client({ connectionString: adminDatabaseUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${demoDb} WITH (FORCE)`);
-    await admin.end();
+    await stack?.stop();
   });
 
-  const psqlEnv = (token: string) => ({ ...process.env, PGPASSWORD: token, PGSSLMODE: 'prefer', PGCONNECT_TIMEOUT: '5' });
-  const psqlArgs = (user: string, database = 'demo-pg') => ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', `host=127.0.0.1 port=${agent.pgPort} dbname=${database} user=${user}`];
+  const psqlEnv = (token: string) => ({
+    ...process.env,
+    PGPASSWORD: token,
+    PGSSLMODE: 'prefer',
+    PGCONNECT_TIMEOUT: '5',
+  });
+  const psqlArgs = (user: string, database = 'demo-pg') => [
+    '-X',
+    '-A',
+    '-t',
+    '-v',
+    'ON_ERROR_STOP=1',
+    `host=127.0.0.1 port=${agent.pgPort} dbname=${database} user=${user}`,
+  ];
 
   test('psql: queries, COPY out and in, with a token as the password', async () => {
-    const count = await run('psql', [...psqlArgs('carol'), '-c', 'select count(*) from customers'], { env: psqlEnv(carol) });
+    const count = await run('psql', [...psqlArgs('carol'), '-c', 'select count(*) from customers'], {
+      env: psqlEnv(carol),
+    });
     assert.equal(count.stdout.trim(), '2000');
-    const out = await run('psql', [...psqlArgs('carol'), '-c', 'copy (select id from customers order by id limit 3) to stdout'], { env: psqlEnv(carol) });
+    const out = await run(
+      'psql',
+      [...psqlArgs('carol'), '-c', 'copy (select id from customers order by id limit 3) to stdout'],
+      { env: psqlEnv(carol) },
+    );
     assert.equal(out.stdout.trim(), '1\n2\n3');
-    const copyIn = spawn('psql', [...psqlArgs('carol'), '-c', 'create temp table t(a int)', '-c', 'copy t from stdin', '-c', 'select sum(a) from t'], { env: psqlEnv(carol) });
+    const copyIn = spawn(
+      'psql',
+      [
+        ...psqlArgs('carol'),
+        '-c',
+        'create temp table t(a int)',
+        '-c',
+        'copy t from stdin',
+        '-c',
+        'select sum(a) from t',
+      ],
+      { env: psqlEnv(carol) },
+    );
     let stdout = '';
     let stderr = '';
     copyIn.stdout.on('data', (d) => (stdout += d));
@@ -103,13 +103,17 @@ describe('PostgreSQL through the agent', () => {
   });
 
   test('node-postgres: prepared statements, a rollback, LISTEN/NOTIFY, errors with their SQLSTATE', async () => {
-    const client = new pg.Client({ host: '127.0.0.1', port: agent.pgPort, database: 'demo-pg', user: 'carol', password: carol });
+    const client = agentClient(agent, carol, 'carol');
     await client.connect();
-    const listener = new pg.Client({ host: '127.0.0.1', port: agent.pgPort, database: 'demo-pg', user: 'carol', password: carol });
+    const listener = agentClient(agent, carol, 'carol');
     await listener.connect();
     try {
       for (const id of [7, 8]) {
-        const r = await client.query({ name: 'by-id', text: 'select id, city from customers where id = $1', values: [id] });
+        const r = await client.query({
+          name: 'by-id',
+          text: 'select id, city from customers where id = $1',
+          values: [id],
+        });
         assert.equal(r.rows[0].id, id);
       }
       const before = await client.query('select count(*)::int as n from documents');
@@ -133,8 +137,15 @@ describe('PostgreSQL through the agent', () => {
     }
   });
 
-  test('postgres.js: a long pg_sleep is cancelled through the client\'s own cancel', async () => {
-    const sql = postgres({ host: '127.0.0.1', port: agent.pgPort, database: 'demo-pg', username: 'carol', password: carol, max: 1 });
+  test("postgres.js: a long pg_sleep is cancelled through the client's own cancel", async () => {
+    const sql = postgres({
+      host: '127.0.0.1',
+      port: agent.pgPort,
+      database: 'demo-pg',
+      username: 'carol',
+      password: carol,
+      max: 1,
+    });
     try {
       const rows = await sql`select full_name from customers where id = ${5}`;
       assert.equal(rows.length, 1);
@@ -150,12 +161,21 @@ describe('PostgreSQL through the agent', () => {
 
   test('Prisma Client with @prisma/adapter-pg', async () => {
     const prisma = new PrismaClient({
-      adapter: new PrismaPg({ host: '127.0.0.1', port: agent.pgPort, database: 'demo-pg', user: 'carol', password: carol }),
+      adapter: new PrismaPg({
+        host: '127.0.0.1',
+        port: agent.pgPort,
+        database: 'demo-pg',
+        user: 'carol',
+        password: carol,
+      }),
     });
     try {
       assert.equal(await prisma.customer.count(), 2000);
       const first = await prisma.customer.findMany({ take: 3, orderBy: { id: 'asc' } });
-      assert.deepEqual(first.map((c) => c.id), [1, 2, 3]);
+      assert.deepEqual(
+        first.map((c) => c.id),
+        [1, 2, 3],
+      );
       const doc = await prisma.document.findFirst({ where: { id: 1 } });
       assert.ok(doc && doc.embedding.length === 8);
     } finally {
@@ -205,22 +225,27 @@ describe('PostgreSQL through the agent', () => {
 
     // pgbench (libpq) gets the same treatment.
     await assert.rejects(
-      run(PGBENCH, ['-S', '-n', '-t', '1', '-h', '127.0.0.1', '-p', String(agent.pgPort), '-U', 'dave', 'demo-pg'], { env: { ...process.env, PGPASSWORD: dave } }),
+      run(PGBENCH, ['-S', '-n', '-t', '1', '-h', '127.0.0.1', '-p', String(agent.pgPort), '-U', 'dave', 'demo-pg'], {
+        env: { ...process.env, PGPASSWORD: dave },
+      }),
       /no grant/,
     );
   });
 
   test('statements are recorded with text, parameters, tag and row count', async () => {
-    const client = new pg.Client({ host: '127.0.0.1', port: agent.pgPort, database: 'demo-pg', user: 'carol', password: carol, application_name: 'recording-check' });
+    const client = agentClient(agent, carol, 'carol', { application_name: 'recording-check' });
     await client.connect();
     await client.query('select id, city from customers order by id limit 4');
     await client.query({ text: 'select email from customers where id = $1', values: [11] });
     await client.end();
 
-    const session = await eventually(async () => {
-      const res = await api(cp, alice, 'GET', '/api/v1/sessions?connection=demo-pg&limit=100');
-      return res.body.items?.find((s: any) => s.applicationName === 'recording-check' && s.endedAt);
-    }, { timeoutMs: 5000, what: 'recorded session' });
+    const session = await eventually(
+      async () => {
+        const res = await api(cp, alice, 'GET', '/api/v1/sessions?connection=demo-pg&limit=100');
+        return res.body.items?.find((s: any) => s.applicationName === 'recording-check' && s.endedAt);
+      },
+      { timeoutMs: 5000, what: 'recorded session' },
+    );
     assert.equal(session.username, 'carol');
     const events = (await api(cp, alice, 'GET', `/api/v1/sessions/${session.id}/events`)).body.items;
     const texts = events.map((e: any) => e.text);
@@ -242,7 +267,25 @@ describe('PostgreSQL through the agent', () => {
     const token = await clientToken(idp);
     const bench = run(
       PGBENCH,
-      ['-S', '-n', '-c', '4', '-j', '2', '-T', '20', '-R', '400', '-h', '127.0.0.1', '-p', String(agent.pgPort), '-U', 'ci-bot', 'demo-pg'],
+      [
+        '-S',
+        '-n',
+        '-c',
+        '4',
+        '-j',
+        '2',
+        '-T',
+        '20',
+        '-R',
+        '400',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(agent.pgPort),
+        '-U',
+        'ci-bot',
+        'demo-pg',
+      ],
       { env: { ...process.env, PGPASSWORD: token, PGAPPNAME: 'no-loss-run' }, maxBuffer: 1 << 22 },
     );
     await sleep(5000);
@@ -256,14 +299,17 @@ describe('PostgreSQL through the agent', () => {
     const db = new pg.Client({ connectionString: store.url });
     await db.connect();
     try {
-      const counts = await eventually(async () => {
-        const r = await db.query(
-          `select count(*)::int as n, count(distinct (e.session_id, e.statement_index))::int as distinct_n
+      const counts = await eventually(
+        async () => {
+          const r = await db.query(
+            `select count(*)::int as n, count(distinct (e.session_id, e.statement_index))::int as distinct_n
              from events e join sessions s on s.id = e.session_id
             where s.application_name = 'no-loss-run' and e.type = 'statement' and e.text like 'SELECT abalance%'`,
-        );
-        return r.rows[0].n >= processed ? r.rows[0] : undefined;
-      }, { timeoutMs: 20_000, what: `all ${processed} statements stored` });
+          );
+          return r.rows[0].n >= processed ? r.rows[0] : undefined;
+        },
+        { timeoutMs: 20_000, what: `all ${processed} statements stored` },
+      );
       assert.equal(counts.n, processed, 'recorded statements differ from the transactions pgbench processed');
       assert.equal(counts.distinct_n, processed, 'a statement was stored twice');
     } finally {

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { formatHostPort, type AdvertisedAddress, type AgentConfig, type HostPort } from './config.js';
+import { testConnection } from './connection-test/connection-test.js';
 import { ControlClient } from './control/control-client.js';
 import { init as initPolicyEngine } from '@portcullis/policy';
 import type { Engine, EngineFactory } from './engines/engine.js';
@@ -100,6 +101,7 @@ export async function startAgent(
     spool,
     shipper,
     engines: () => running.map(({ engine }) => engine),
+    testConnection: (connection) => testConnection(connection, { resolveCredential: (c) => resolveCredential(c) }),
     log: log.child({ part: 'control' }),
     metrics,
     initialBackoffMs: tuning.initialBackoffMs,

@@ -186,3 +186,23 @@ export type ConnectionView = z.infer<typeof ConnectionView>;
 
 export const ConnectionList = z.object({ items: z.array(ConnectionView) });
 export type ConnectionList = z.infer<typeof ConnectionList>;
+
+/**
+ * POST /connections/:name/test: what one agent serving the connection got when it opened the
+ * upstream as the data path would (credential injected, never returned). `ok` means the upstream
+ * accepted the login (PostgreSQL) or answered without refusing the credential or failing (HTTP:
+ * any status below 500 except 401, 403 and 407; the status line is in `detail`).
+ */
+export const ConnectionTestResult = z.object({
+  connection: z.string(),
+  agent: z.object({ id: z.string(), name: z.string() }),
+  ok: z.boolean(),
+  /** From the agent's first byte to the upstream's answer. */
+  latencyMs: z.number(),
+  /** The upstream's answer ("PostgreSQL 15.2, logged in as app", "HTTP 200 OK"); empty when it gave none. */
+  detail: z.string(),
+  /** Why it failed; `code` is a SQLSTATE, an errno code, an HTTP status or the agent's own. */
+  error: z.object({ message: z.string(), code: z.string().nullable() }).nullable(),
+  testedAt: z.string(),
+});
+export type ConnectionTestResult = z.infer<typeof ConnectionTestResult>;

@@ -26,17 +26,40 @@ export type PolicyVersionList = z.infer<typeof PolicyVersionList>;
 export const RollbackPolicy = z.strictObject({ version: z.number().int().nonnegative() });
 export type RollbackPolicy = z.infer<typeof RollbackPolicy>;
 
-/** Evaluates a policy (the one in force when absent) against sample SQL and sample text. */
+/** A sample HTTP request for the preview: path below the connection prefix, body as JSON. */
+export const PreviewHttpRequest = z.strictObject({
+  method: z
+    .string()
+    .regex(/^[A-Za-z]{1,20}$/, 'must be an HTTP method like POST')
+    .transform((m) => m.toUpperCase()),
+  path: z.string().startsWith('/', 'must start with "/" (the path after /c/<connection>)').max(2000),
+  /** The request body as parsed JSON (what `match.httpBody` and `keywords` look at). */
+  body: z.unknown().optional(),
+});
+export type PreviewHttpRequest = z.infer<typeof PreviewHttpRequest>;
+
+/**
+ * Evaluates a policy (the one in force when absent) against a sample SQL statement or HTTP
+ * request, and sample text.
+ */
 export const PreviewPolicy = z
   .strictObject({
     policy: PolicyDocument.optional(),
     sql: z.string().max(100_000).optional(),
+    http: PreviewHttpRequest.optional(),
     text: z.string().max(100_000).optional(),
     connection: z.string().max(200).default('preview'),
     groups: z.array(z.string().max(200)).max(100).default([]),
     subject: z.string().max(200).default('preview'),
   })
-  .refine((p) => p.sql !== undefined || p.text !== undefined, { message: 'give sql, text or both', path: ['sql'] });
+  .refine((p) => p.sql !== undefined || p.http !== undefined || p.text !== undefined, {
+    message: 'give sql or http, text, or both',
+    path: ['sql'],
+  })
+  .refine((p) => p.sql === undefined || p.http === undefined, {
+    message: 'a request is either sql or http, not both',
+    path: ['http'],
+  });
 export type PreviewPolicy = z.infer<typeof PreviewPolicy>;
 
 export const PolicyPreview = z.object({

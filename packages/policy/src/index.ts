@@ -36,8 +36,10 @@ export {
   type TableRef,
   type AnalyzeOptions,
 } from './sql/analyze.js';
+export { numericShape } from './sql/numeric-shape.js';
 export { STATEMENT_KINDS, type StatementKind } from './sql/kinds.js';
 export { GUARDRAIL_IDS, type GuardrailId } from './decide/guardrails.js';
+export { BODY_LIMITS, parseJsonPath, type JsonPath, type JsonPathResult } from './decide/body.js';
 export {
   compilePolicy,
   decide,

@@ -14,11 +14,14 @@ import {
   AgentMessage,
   AgentServiceService,
   type ConfigSnapshot,
+  type Connection,
+  type ConnectionTestRequest,
   type ControlMessage,
   type Welcome,
 } from '@portcullis/proto';
 import type { Logger } from 'pino';
 import type { AdvertisedAddress } from '../config.js';
+import type { ConnectionTestAnswer } from '../connection-test/connection-test.js';
 import type { Engine } from '../engines/engine.js';
 import type { Shipper } from '../recorder/shipper.js';
 import type { Spool } from '../recorder/spool.js';
@@ -57,6 +60,8 @@ export interface ControlClientOptions {
   spool: Spool;
   shipper: Shipper;
   engines: () => Engine[];
+  /** Opens a connection's upstream as the data path would (connection-test/), on request of an admin. */
+  testConnection: (connection: Connection) => Promise<ConnectionTestAnswer>;
   log: Logger;
   metrics?: AgentMetrics;
   /** Reconnect backoff, full jitter: first ceiling (200 ms) and cap (3 s, so an agent is back within 5 s even on a busy host). */
@@ -188,7 +193,38 @@ export class ControlClient {
       case 'reviewDecision':
         log.warn({ reviewId: message.body.value.reviewId }, 'review decisions are not supported by this agent yet');
         return;
+      case 'connectionTestRequest':
+        return this.onConnectionTest(message.body.value);
     }
+  }
+
+  /**
+   * Runs once the snapshots that came before the request are applied: the control plane pushes its
+   * newest snapshot before asking, so a connection created a moment ago is known here. The answer
+   * goes on whatever stream is open by then; the control plane matches it by request id.
+   */
+  private onConnectionTest(request: ConnectionTestRequest): void {
+    const { log, store, testConnection } = this.options;
+    const run = async (): Promise<void> => {
+      const connection = store.current()?.connections.find((c) => c.name === request.connection);
+      const answer: ConnectionTestAnswer = connection
+        ? await testConnection(connection)
+        : {
+            ok: false,
+            latencyMs: 0,
+            detail: '',
+            errorCode: 'not_served',
+            errorMessage: `connection "${request.connection}" is not in this agent's configuration`,
+          };
+      const { ok, errorCode, latencyMs } = answer;
+      log.info({ connection: request.connection, ok, errorCode, latencyMs }, 'connection tested for the control plane');
+      this.stream?.write({
+        body: { $case: 'connectionTestResult', value: { requestId: request.requestId, ...answer } },
+      });
+    };
+    this.configs.then(run, run).catch((err: Error) => {
+      log.warn({ connection: request.connection, err: err.message }, 'connection test answer not sent');
+    });
   }
 
   private onWelcome(stream: ControlStream, welcome: Welcome): void {

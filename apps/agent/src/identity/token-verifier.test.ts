@@ -134,6 +134,76 @@ describe('TokenVerifier', () => {
   });
 });
 
+describe('TokenVerifier: tokens verified before', () => {
+  let idp: TestIdp;
+
+  before(async () => {
+    idp = await TestIdp.start();
+  });
+  after(() => idp.close());
+
+  it('answers a token again without verifying it, until exp plus the skew, then "token expired" as verifying would', async () => {
+    let now = Date.now();
+    const clock = () => new Date(now);
+    const snapshots = new MemorySnapshots(snapshotFor(idp));
+    const remembering = new TokenVerifier(snapshots, { now: clock });
+    const verifying = new TokenVerifier(snapshots, { now: clock, rememberedTokens: 0 });
+    const exp = Math.floor(now / 1000) + 60;
+    const token = await idp.token('carol', { issuedAt: exp - 60, expiresIn: 60 });
+    const first = await remembering.verify(token);
+    assert.ok(first.ok);
+    assert.equal(remembering.knownIdentity(token), first.identity, 'remembered');
+    assert.equal(verifying.knownIdentity(token), undefined, 'rememberedTokens: 0 remembers nothing');
+
+    now = (exp + 5) * 1000 - 1; // the last millisecond within the snapshot's 5 s skew
+    const late = await remembering.verify(token);
+    assert.ok(late.ok);
+    assert.equal(late.identity, first.identity, 'answered from memory');
+    assert.equal((await verifying.verify(token)).ok, true);
+
+    now = (exp + 5) * 1000;
+    assert.equal(remembering.knownIdentity(token), undefined);
+    assert.deepEqual(await remembering.verify(token), { ok: false, reason: 'token expired' });
+    assert.deepEqual(await verifying.verify(token), { ok: false, reason: 'token expired' });
+  });
+
+  it('verifies again when the identity settings change; snapshots with the same settings keep what it knows', async () => {
+    const snapshots = new MemorySnapshots(snapshotFor(idp));
+    const verifier = new TokenVerifier(snapshots);
+    const token = await idp.token('dave');
+    const first = await verifier.verify(token);
+    assert.ok(first.ok);
+
+    snapshots.apply(
+      snapshotFor(idp, { grants: [{ id: 'g', connectionId: 'c', group: 'x', subject: '', expiresAt: undefined }] }),
+    );
+    assert.equal(verifier.knownIdentity(token), first.identity, 'same settings in a new snapshot');
+
+    snapshots.apply(snapshotFor(idp, { identity: { ...idp.settings(), audiences: ['another-app'] } }));
+    assert.equal(verifier.knownIdentity(token), undefined);
+    assert.deepEqual(await verifier.verify(token), { ok: false, reason: 'wrong audience' });
+
+    // Refusals are not remembered: back to the old audience, the same token passes again.
+    snapshots.apply(snapshotFor(idp));
+    assert.equal((await verifier.verify(token)).ok, true);
+
+    snapshots.apply(snapshotFor(idp, { identity: undefined }));
+    assert.deepEqual(await verifier.verify(token), { ok: false, reason: 'identity provider not configured' });
+  });
+
+  it('remembers at most rememberedTokens, the least recently used goes first', async () => {
+    const verifier = new TokenVerifier(new MemorySnapshots(snapshotFor(idp)), { rememberedTokens: 2 });
+    const [a, b, c] = await Promise.all(['ann', 'bob', 'cid'].map((user) => idp.token(user)));
+    assert.ok((await verifier.verify(a!)).ok);
+    assert.ok((await verifier.verify(b!)).ok);
+    assert.ok(verifier.knownIdentity(a!), 'a used again: b is now the least recently used');
+    assert.ok((await verifier.verify(c!)).ok);
+    assert.equal(verifier.knownIdentity(b!), undefined);
+    assert.equal(verifier.knownIdentity(a!)?.username, 'ann');
+    assert.equal(verifier.knownIdentity(c!)?.username, 'cid');
+  });
+});
+
 describe('checkAccess', () => {
   const connection = {
     id: 'c1',

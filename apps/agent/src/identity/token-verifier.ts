@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { IdentitySettings } from '@portcullis/proto';
 import type { SnapshotSource } from '../snapshot/snapshot-source.js';
 
 /** Who presented the token, as every engine needs it. */
@@ -43,6 +44,16 @@ export interface TokenVerifierOptions {
    * kids cannot hammer the IdP. Default 10 s.
    */
   jwksCooldownMs?: number;
+  /** Verified tokens remembered at most (least recently used out first). Default 10,000. */
+  rememberedTokens?: number;
+}
+
+/** A token that passed verification, and until when it would still pass under `settings`. */
+interface Remembered {
+  identity: VerifiedIdentity;
+  settings: IdentitySettings;
+  /** Epoch ms from which jose would call it expired: exp plus the allowed clock skew. */
+  acceptedUntil: number;
 }
 
 /**
@@ -50,12 +61,21 @@ export interface TokenVerifierOptions {
  * and clock skew come from the current snapshot on every call, so a changed IdP setting applies
  * to the next login. The key set of each JWKS URI is cached; jose refetches it when a token names
  * a key id it does not know (key rotation), at most once per cooldown.
+ *
+ * A token that passed is remembered until it would expire: HTTP clients send the same token on
+ * every request, and a signature check costs more than the rest of a proxied request. The answer
+ * is reused only while the identity settings that verified it are unchanged and only until exp
+ * (plus the allowed skew), so it is exactly what verifying again would say. Who may do what is not
+ * part of it: engines check disabled identities and grants against the current snapshot on every
+ * use. Refusals are not remembered.
  */
 export class TokenVerifier {
   private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   private readonly now: () => Date;
   private readonly jwksTimeoutMs: number;
   private readonly jwksCooldownMs: number;
+  private readonly remembered = new Map<string, Remembered>();
+  private readonly maxRemembered: number;
 
   constructor(
     private readonly snapshots: SnapshotSource,
@@ -64,20 +84,24 @@ export class TokenVerifier {
     this.now = options.now ?? (() => new Date());
     this.jwksTimeoutMs = options.jwksTimeoutMs ?? 5000;
     this.jwksCooldownMs = options.jwksCooldownMs ?? 10_000;
+    this.maxRemembered = options.rememberedTokens ?? 10_000;
   }
 
   async verify(token: string): Promise<TokenVerification> {
+    const known = this.knownIdentity(token);
+    if (known) return { ok: true, identity: known };
     const settings = this.snapshots.current()?.identity;
     if (!settings?.issuer || !settings.jwksUri || settings.audiences.length === 0) {
       return { ok: false, reason: 'identity provider not configured' };
     }
+    const skew = Math.min(settings.clockSkewSeconds, MAX_CLOCK_SKEW_SECONDS);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keySet(settings.jwksUri), {
         algorithms: ALGORITHMS,
         issuer: settings.issuer,
         audience: settings.audiences,
-        clockTolerance: Math.min(settings.clockSkewSeconds, MAX_CLOCK_SKEW_SECONDS),
+        clockTolerance: skew,
         currentDate: this.now(),
         requiredClaims: ['sub', 'exp'],
       }));
@@ -86,16 +110,40 @@ export class TokenVerifier {
     }
     // Keycloak marks access tokens with typ "Bearer"; ID and refresh tokens carry other values.
     if (payload.typ !== 'Bearer') return { ok: false, reason: 'not an access token' };
-    return {
-      ok: true,
-      identity: {
-        subject: payload.sub!,
-        username: stringClaim(payload.preferred_username) ?? payload.sub!,
-        groups: stringList(payload.groups).map((group) => group.replace(/^\//, '')),
-        roles: stringList((payload.realm_access as { roles?: unknown } | undefined)?.roles),
-        expiresAt: new Date(payload.exp! * 1000),
-      },
+    const identity: VerifiedIdentity = {
+      subject: payload.sub!,
+      username: stringClaim(payload.preferred_username) ?? payload.sub!,
+      groups: stringList(payload.groups).map((group) => group.replace(/^\//, '')),
+      roles: stringList((payload.realm_access as { roles?: unknown } | undefined)?.roles),
+      expiresAt: new Date(payload.exp! * 1000),
     };
+    this.remember(token, { identity, settings, acceptedUntil: (payload.exp! + skew) * 1000 });
+    return { ok: true, identity };
+  }
+
+  /**
+   * The identity of a token that passed before and would pass again now (same identity
+   * settings, not expired), without any signature work; undefined when it must be verified.
+   */
+  knownIdentity(token: string): VerifiedIdentity | undefined {
+    const entry = this.remembered.get(token);
+    if (!entry) return undefined;
+    const settings = this.snapshots.current()?.identity;
+    if (!settings || !sameSettings(entry.settings, settings) || this.now().getTime() >= entry.acceptedUntil) {
+      this.remembered.delete(token);
+      return undefined;
+    }
+    // Least recently used goes first when full: move this token to the back.
+    this.remembered.delete(token);
+    this.remembered.set(token, entry);
+    return entry.identity;
+  }
+
+  private remember(token: string, entry: Remembered): void {
+    if (this.maxRemembered <= 0) return;
+    this.remembered.delete(token);
+    if (this.remembered.size >= this.maxRemembered) this.remembered.delete(this.remembered.keys().next().value!);
+    this.remembered.set(token, entry);
   }
 
   private keySet(jwksUri: string): ReturnType<typeof createRemoteJWKSet> {
@@ -109,6 +157,18 @@ export class TokenVerifier {
     }
     return keySet;
   }
+}
+
+/** Snapshots bring new objects for the same settings: compared by value (a new snapshot per grant). */
+function sameSettings(a: IdentitySettings, b: IdentitySettings): boolean {
+  return (
+    a === b ||
+    (a.issuer === b.issuer &&
+      a.jwksUri === b.jwksUri &&
+      a.clockSkewSeconds === b.clockSkewSeconds &&
+      a.audiences.length === b.audiences.length &&
+      a.audiences.every((audience, i) => audience === b.audiences[i]))
+  );
 }
 
 function refusalReason(error: unknown): TokenRefusalReason {

@@ -1,5 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { ConnectionKind, ConnectionList, ConnectionView, CreateConnection } from '@portcullis/api';
+import {
+  ConnectionKind,
+  ConnectionList,
+  ConnectionTestResult,
+  ConnectionView,
+  CreateConnection,
+} from '@portcullis/api';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { seg } from '../control-plane.js';
@@ -71,6 +77,24 @@ export function registerConnectionCommands(program: Command): void {
       if (ctx.json) return printJson(connection);
       process.stderr.write(`Connection ${connection.name} created\n`);
       printConnection(connection);
+    });
+
+  connections
+    .command('test <name>')
+    .description("have an agent that serves it open the upstream; shows the upstream's answer (exit 1 if it refused)")
+    .action(async (name: string, _opts, cmd: Command) => {
+      const ctx = await contextOf(cmd);
+      const result = await ctx.api.post(`/connections/${seg(name)}/test`, undefined, ConnectionTestResult);
+      if (!result.ok) process.exitCode = 1;
+      if (ctx.json) return printJson(result);
+      printFields([
+        ['Connection', result.connection],
+        ['Result', result.ok ? 'ok' : 'failed'],
+        ['Answer', result.detail],
+        ['Error', result.error && `${result.error.message}${result.error.code ? ` (${result.error.code})` : ''}`],
+        ['Agent', result.agent.name],
+        ['Latency', `${result.latencyMs} ms`],
+      ]);
     });
 
   connections

@@ -5,6 +5,7 @@ import {
   AuditPage,
   ConnectionEndpoints,
   ConnectionList,
+  ConnectionTestResult,
   ConnectionView,
   EventPage,
   GrantList,
@@ -30,7 +31,7 @@ import {
   type UpdateConnection,
 } from '@portcullis/api';
 import type { ApiClient } from './client.js';
-import { ConnectionTestResult, TraceView } from './pending-schemas.js';
+import { TraceView } from './pending-schemas.js';
 
 const seg = encodeURIComponent;
 

@@ -54,6 +54,18 @@ describe('API errors in words', () => {
     assert.match(denied.message, /needs one of the roles: admin/);
     assert.equal(failureFromResponse(502, undefined, 'GET', '/api/v1/agents').kind, 'unreachable');
   });
+
+  it("tells a control plane that explains a 503/504 (no agent answered) from a proxy's", () => {
+    const explained = failureFromResponse(
+      503,
+      { statusCode: 503, error: 'Service Unavailable', message: 'no online agent serves connection "x"' },
+      'POST',
+      '/api/v1/connections/x/test',
+    );
+    assert.equal(explained.kind, 'unavailable');
+    assert.equal(explained.message, 'no online agent serves connection "x"');
+    assert.equal(failureFromResponse(504, '<html>Gateway Timeout</html>', 'POST', '/api/v1/x').kind, 'unreachable');
+  });
 });
 
 describe('query strings', () => {

@@ -8,6 +8,7 @@ export type ApiFailureKind =
   | 'not-found'
   | 'invalid' // 400 with field issues
   | 'server' // 5xx
+  | 'unavailable' // 503/504 the control plane explains: something behind it (an agent) did not answer
   | 'contract'; // an answer that does not match the shared schema
 
 /** A failed API call, described in words a user can act on. */
@@ -51,6 +52,9 @@ export function failureFromResponse(status: number, body: unknown, method: strin
     const detail =
       issues.length > 0 ? issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ') : '';
     return new ApiFailure('invalid', message || detail || 'The control plane refused the request.', status, issues);
+  }
+  if ((status === 503 || status === 504) && parsed.success) {
+    return new ApiFailure('unavailable', message || `HTTP ${status}`, status);
   }
   if (status >= 500) {
     const upstream = status === 502 || status === 503 || status === 504;

@@ -14,12 +14,3 @@ export const TraceView = z.looseObject({
   events: z.array(EventView),
 });
 export type TraceView = z.infer<typeof TraceView>;
-
-/** POST /connections/:name/test → what an agent serving the connection got from the upstream. */
-export const ConnectionTestResult = z.looseObject({
-  ok: z.boolean(),
-  agent: z.string().nullable().optional(),
-  message: z.string(),
-  latencyMs: z.number().nullable().optional(),
-});
-export type ConnectionTestResult = z.infer<typeof ConnectionTestResult>;

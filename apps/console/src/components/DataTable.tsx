@@ -9,22 +9,17 @@ export interface Column<T> {
   className?: string;
 }
 
-/** A product table: sticky header, optional row links, an empty state inside the frame. */
-export function DataTable<T>({
-  rows,
-  columns,
-  rowKey,
-  onRowClick,
-  empty,
-  footer,
-}: {
+export interface DataTableProps<T> {
   rows: readonly T[];
   columns: readonly Column<T>[];
   rowKey: (row: T) => string;
   onRowClick?: (row: T) => void;
   empty?: ReactNode;
   footer?: ReactNode;
-}) {
+}
+
+/** A product table: sticky header, optional row links, an empty state inside the frame. */
+export function DataTable<T>({ rows, columns, rowKey, onRowClick, empty, footer }: DataTableProps<T>) {
   return (
     <div className="table-frame">
       <table className="table">

@@ -168,14 +168,18 @@ export function Field({
   label,
   hint,
   problems = [],
+  id: fixedId,
   children,
 }: {
   label: string;
   hint?: ReactNode;
   problems?: string[];
+  /** The control's id, when something else links to it (a summary of problems). */
+  id?: string;
   children: ReactElement<{ id?: string; 'aria-describedby'?: string; 'aria-invalid'?: boolean }>;
 }) {
-  const id = useId();
+  const generatedId = useId();
+  const id = fixedId ?? generatedId;
   const noteId = `${id}-note`;
   const hasNote = problems.length > 0 || !!hint;
   return (

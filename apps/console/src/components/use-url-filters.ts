@@ -31,3 +31,5 @@ export function useUrlFilters<K extends string>(keys: readonly K[]) {
     active: keys.some((k) => filters[k] !== ''),
   };
 }
+
+export type UrlFilters<K extends string> = ReturnType<typeof useUrlFilters<K>>;

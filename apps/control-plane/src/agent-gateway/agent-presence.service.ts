@@ -63,6 +63,23 @@ export class AgentPresence {
     });
   }
 
+  /**
+   * Agents with an open stream and a recent heartbeat that serve one of these network labels: the
+   * snapshot builder's rule (labels intersect), among the agents that can answer now.
+   */
+  onlineAgentsServing(networkLabels: string[]) {
+    return this.prisma.agent.findMany({
+      where: {
+        online: true,
+        revokedAt: null,
+        lastSeenAt: { gte: new Date(Date.now() - this.config.agentOfflineAfterMs) },
+        labels: { hasSome: networkLabels },
+      },
+      select: { id: true, name: true, labels: true, addresses: true },
+      orderBy: { name: 'asc' },
+    });
+  }
+
   /** Agents that stopped beating without their stream ending (a replica died, a network cut). */
   async markSilentOffline(): Promise<number> {
     const { count } = await this.prisma.agent.updateMany({

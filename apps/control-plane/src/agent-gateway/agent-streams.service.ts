@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
-import type { AgentMessage, Hello, RecordingBatch, ReviewRequest } from '@portcullis/proto';
+import type { AgentMessage, ControlMessage, Hello, RecordingBatch, ReviewRequest } from '@portcullis/proto';
 import { AppConfig } from '../config/app-config.js';
 import { ChangeBus } from '../config-stream/change-bus.js';
 import { SnapshotBuilder } from '../config-stream/snapshot-builder.js';
 import { AgentAuthenticator } from './agent-authenticator.js';
 import { AgentPresence } from './agent-presence.service.js';
 import { AgentStream, type ConnectCall } from './agent-stream.js';
+import { ConnectionTestAnswers } from './connection-test-answers.js';
 import { RecordingIngest } from './recording-ingest.service.js';
 import { StreamError } from './stream-error.js';
 
@@ -31,6 +32,7 @@ export class AgentStreams {
     private readonly authenticator: AgentAuthenticator,
     private readonly presence: AgentPresence,
     private readonly recordings: RecordingIngest,
+    private readonly testAnswers: ConnectionTestAnswers,
   ) {}
 
   /** Subscribes before the gRPC port opens, so no change can slip between connect and subscribe. */
@@ -41,6 +43,7 @@ export class AgentStreams {
       if (stream && stream.connectedAt < connectedAt)
         stream.close(status.CANCELLED, 'replaced by a newer stream of this agent');
     });
+    await this.bus.onToAgent((agentId, message) => void this.deliver(agentId, message));
     const every = Math.min(this.config.heartbeatIntervalMs, this.config.agentOfflineAfterMs / 2);
     this.timer = setInterval(() => void this.reconcile(), every);
     this.timer.unref();
@@ -54,6 +57,23 @@ export class AgentStreams {
     this.streams.clear();
     for (const stream of held) stream.close(status.UNAVAILABLE, 'control plane is shutting down');
     await Promise.all(held.map((stream) => this.markOffline(stream)));
+  }
+
+  /** Whether this replica holds an open stream of the agent. */
+  holds(agentId: string): boolean {
+    return this.streams.get(agentId)?.hello !== undefined;
+  }
+
+  /**
+   * Sends a request down the agent's stream if this replica holds it (false otherwise), after the
+   * newest snapshot: the agent answers about the configuration the caller just saw.
+   */
+  async deliver(agentId: string, message: ControlMessage): Promise<boolean> {
+    const stream = this.streams.get(agentId);
+    if (!stream?.hello) return false;
+    await this.push(stream);
+    stream.send(message);
+    return true;
   }
 
   /** The AgentService.Connect handler. */
@@ -131,6 +151,8 @@ export class AgentStreams {
         return this.recording(stream, body.value);
       case 'reviewRequest':
         return this.refuseReview(stream, body.value);
+      case 'connectionTestResult':
+        return this.testAnswers.received(body.value);
       case 'hello':
         throw new StreamError(status.INVALID_ARGUMENT, 'Hello may only be the first message');
       default:

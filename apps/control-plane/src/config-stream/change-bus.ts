@@ -1,9 +1,12 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { ConnectionTestResult, ControlMessage } from '@portcullis/proto';
 import { AppConfig } from '../config/app-config.js';
 
 const CONFIG_CHANGED = 'portcullis:config-changed';
 const AGENT_CONNECTED = 'portcullis:agent-connected';
+const TO_AGENT = 'portcullis:to-agent';
+const CONNECTION_TEST_RESULT = 'portcullis:connection-test-result';
 
 type Listener = (message: string) => void;
 
@@ -11,7 +14,9 @@ type Listener = (message: string) => void;
  * Redis pub/sub between control-plane replicas. Announcements are hints, not the source of truth:
  * a lost message only delays a push until the next reconciliation pass (see AgentStreams).
  *  - config changed: every replica pushes fresh snapshots to the agents whose streams it holds;
- *  - agent connected: a replica still holding an older stream of that agent closes it.
+ *  - agent connected: a replica still holding an older stream of that agent closes it;
+ *  - to agent: the replica holding that agent's stream sends the message down it;
+ *  - connection test result: the replica that asked (and waits for) that request id answers it.
  */
 @Injectable()
 export class ChangeBus implements OnModuleDestroy {
@@ -45,6 +50,37 @@ export class ChangeBus implements OnModuleDestroy {
         if (typeof agentId === 'string' && typeof connectedAt === 'number') listener(agentId, new Date(connectedAt));
       } catch {
         this.log.warn(`ignored a malformed ${AGENT_CONNECTED} message`);
+      }
+    });
+  }
+
+  async publishToAgent(agentId: string, message: ControlMessage): Promise<void> {
+    const encoded = Buffer.from(ControlMessage.encode(message).finish()).toString('base64');
+    await this.publisher.publish(TO_AGENT, JSON.stringify({ agentId, message: encoded }));
+  }
+
+  async onToAgent(listener: (agentId: string, message: ControlMessage) => void): Promise<void> {
+    await this.listen(TO_AGENT, (raw) => {
+      try {
+        const { agentId, message } = JSON.parse(raw) as { agentId: unknown; message: unknown };
+        if (typeof agentId === 'string' && typeof message === 'string')
+          listener(agentId, ControlMessage.decode(Buffer.from(message, 'base64')));
+      } catch {
+        this.log.warn(`ignored a malformed ${TO_AGENT} message`);
+      }
+    });
+  }
+
+  async publishConnectionTestResult(result: ConnectionTestResult): Promise<void> {
+    await this.publisher.publish(CONNECTION_TEST_RESULT, JSON.stringify(ConnectionTestResult.toJSON(result)));
+  }
+
+  async onConnectionTestResult(listener: (result: ConnectionTestResult) => void): Promise<void> {
+    await this.listen(CONNECTION_TEST_RESULT, (raw) => {
+      try {
+        listener(ConnectionTestResult.fromJSON(JSON.parse(raw)));
+      } catch {
+        this.log.warn(`ignored a malformed ${CONNECTION_TEST_RESULT} message`);
       }
     });
   }

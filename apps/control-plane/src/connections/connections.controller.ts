@@ -1,6 +1,20 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { ConnectionList, ConnectionView, CreateConnection, UpdateConnection } from '@portcullis/api';
+import {
+  ApiCreatedResponse,
+  ApiGatewayTimeoutResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  ConnectionList,
+  ConnectionTestResult,
+  ConnectionView,
+  CreateConnection,
+  UpdateConnection,
+} from '@portcullis/api';
 import { CurrentUser, Roles, type AuthenticatedUser } from '../auth/decorators.js';
 import { zodDto } from '../common/zod-dto.js';
 import { ConnectionsService } from './connections.service.js';
@@ -9,6 +23,7 @@ class CreateConnectionDto extends zodDto(CreateConnection) {}
 class UpdateConnectionDto extends zodDto(UpdateConnection) {}
 class ConnectionViewDto extends zodDto(ConnectionView, 'output') {}
 class ConnectionListDto extends zodDto(ConnectionList, 'output') {}
+class ConnectionTestResultDto extends zodDto(ConnectionTestResult, 'output') {}
 
 @ApiTags('connections')
 @Controller('connections')
@@ -45,6 +60,22 @@ export class ConnectionsController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<ConnectionView> {
     return this.connections.update(idOrName, body, user);
+  }
+
+  @Post(':idOrName/test')
+  @HttpCode(200)
+  @Roles('admin')
+  @ApiOperation({
+    summary: "Have an agent that serves the connection open its upstream; the upstream's answer or error",
+  })
+  @ApiOkResponse({
+    type: ConnectionTestResultDto,
+    description: 'The agent answered; `ok` says whether the upstream did',
+  })
+  @ApiServiceUnavailableResponse({ description: 'No online agent serves the connection' })
+  @ApiGatewayTimeoutResponse({ description: 'The agent did not answer in time' })
+  test(@Param('idOrName') idOrName: string, @CurrentUser() user: AuthenticatedUser): Promise<ConnectionTestResult> {
+    return this.connections.test(idOrName, user);
   }
 
   @Delete(':idOrName')

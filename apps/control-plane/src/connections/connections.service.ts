@@ -1,12 +1,21 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  GatewayTimeoutException,
+  Injectable,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import {
   targetProblems,
   type ConnectionKind,
+  type ConnectionTestResult,
   type ConnectionView,
   type CreateConnection,
   type CredentialInput,
   type UpdateConnection,
 } from '@portcullis/api';
+import { ConnectionTests, type ConnectionTestRun } from '../agent-gateway/connection-tests.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { actorName, type AuthenticatedUser } from '../auth/decorators.js';
 import { isUniqueViolation } from '../common/prisma-errors.js';
@@ -26,6 +35,7 @@ export class ConnectionsService {
     private readonly changes: ConfigChangesService,
     private readonly audit: AuditService,
     private readonly secrets: SecretBox,
+    private readonly tests: ConnectionTests,
   ) {}
 
   async list(): Promise<ConnectionView[]> {
@@ -98,6 +108,45 @@ export class ConnectionsService {
     });
   }
 
+  /**
+   * One agent that serves the connection opens its upstream now and reports what it answered.
+   * Every attempt is audited, with the agent's answer minus any free text (codes only).
+   */
+  async test(idOrName: string, user: AuthenticatedUser): Promise<ConnectionTestResult> {
+    const connection = await this.find(idOrName);
+    const testedAt = new Date();
+    const run = await this.tests.run(connection);
+    await this.audit.record({
+      actor: actorName(user),
+      action: 'connection.test',
+      target: `connection:${connection.name}`,
+      outcome: run.kind !== 'answered' ? 'error' : run.result.ok ? 'ok' : 'failed',
+      details: testAuditDetails(run),
+    });
+    if (run.kind === 'no-agent') {
+      throw new ServiceUnavailableException(
+        `no online agent serves connection "${connection.name}" (network labels: ${connection.networkLabels.join(', ')})`,
+      );
+    }
+    if (run.kind === 'no-answer') {
+      throw new GatewayTimeoutException(
+        `agent ${run.agent.name} was asked to test "${connection.name}" but ${run.reason}`,
+      );
+    }
+    const { result, agent } = run;
+    return {
+      connection: connection.name,
+      agent,
+      ok: result.ok,
+      latencyMs: result.latencyMs,
+      detail: result.detail,
+      error: result.ok
+        ? null
+        : { message: result.errorMessage || 'the upstream did not answer', code: result.errorCode || null },
+      testedAt: testedAt.toISOString(),
+    };
+  }
+
   private async find(idOrName: string): Promise<ConnectionRow> {
     const row = await this.repository.findByIdOrName(idOrName);
     if (!row) throw new NotFoundException(`connection "${idOrName}" does not exist`);
@@ -151,6 +200,18 @@ function view(row: ConnectionRow): ConnectionView {
     description: row.description,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function testAuditDetails(run: ConnectionTestRun): Prisma.InputJsonObject {
+  if (run.kind === 'no-agent') return { agent: null };
+  if (run.kind === 'no-answer') return { agent: run.agent.name, answered: false };
+  return {
+    agent: run.agent.name,
+    answered: true,
+    ok: run.result.ok,
+    latencyMs: run.result.latencyMs,
+    errorCode: run.result.errorCode || null,
   };
 }
 

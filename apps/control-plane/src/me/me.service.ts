@@ -2,17 +2,15 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import type { ConnectionEndpoints, ConnectionKind, Me } from '@portcullis/api';
 import { AgentAddress } from '@portcullis/api';
 import type { AuthenticatedUser } from '../auth/decorators.js';
-import { AppConfig } from '../config/app-config.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
 import { GrantsRepository, type GrantInForce } from '../grants/grants.repository.js';
-import { MeRepository } from './me.repository.js';
+import { AgentPresence } from '../agent-gateway/agent-presence.service.js';
 
 /** What the caller is and may use: answers for any authenticated identity, about itself only. */
 @Injectable()
 export class MeService {
   constructor(
-    private readonly config: AppConfig,
-    private readonly repository: MeRepository,
+    private readonly presence: AgentPresence,
     private readonly grants: GrantsRepository,
     private readonly connections: ConnectionsRepository,
   ) {}
@@ -46,8 +44,7 @@ export class MeService {
       (user.roles.includes('admin') || (await this.grants.inForceFor(user, now, connection.id)).length > 0);
     if (!connection || !allowed)
       throw new NotFoundException(`connection "${name}" does not exist or you hold no grant on it`);
-    const seenSince = new Date(now.getTime() - this.config.agentOfflineAfterMs);
-    const agents = await this.repository.onlineAgentsServing(connection.networkLabels, seenSince);
+    const agents = await this.presence.onlineAgentsServing(connection.networkLabels);
     return {
       connection: { name: connection.name, kind: connection.kind as ConnectionKind },
       agents: agents.map((a) => ({

@@ -121,14 +121,12 @@ export class PoliciesService implements OnModuleInit {
       compiled = compilePolicy({ ...current.policy, version } as never);
     }
     const hashKey = maskingHashKey(this.config.secretKey);
-    const decision =
-      input.sql === undefined
-        ? undefined
-        : decide(
-            { connection: input.connection, identity: { subject: input.subject, groups: input.groups }, sql: analyzeSql(input.sql) },
-            compiled,
-            new Date(),
-          );
+    const identity = { subject: input.subject, groups: input.groups };
+    const decision = input.sql !== undefined
+      ? decide({ connection: input.connection, identity, sql: analyzeSql(input.sql) }, compiled, new Date())
+      : input.http !== undefined
+        ? decide({ connection: input.connection, identity, http: input.http }, compiled, new Date())
+        : undefined;
     let masked: PolicyPreview['masked'] = null;
     if (input.text !== undefined) {
       const ctx = decision

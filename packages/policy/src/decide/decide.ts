@@ -10,6 +10,16 @@ import {
   type Rule,
 } from '../policy/schema.js';
 import type { SqlAnalysis, StatementFacts, TableRef } from '../sql/analyze.js';
+import {
+  BODY_LIMITS,
+  BodyView,
+  compileCondition,
+  compileKeywords,
+  conditionHolds,
+  findKeyword,
+  type BodyCondition,
+  type Keywords,
+} from './body.js';
 import { checkGuardrails, matchesTable, type GuardrailSettings } from './guardrails.js';
 
 /** A validated policy with its detectors built; build once per policy version and share. */
@@ -18,15 +28,31 @@ export interface CompiledPolicy {
   readonly scanner: Scanner;
   readonly relaxed: ReadonlySet<string>;
   readonly guardrailSettings: GuardrailSettings;
+  /** Body conditions and keywords of the rules that have them, parsed once. */
+  readonly bodyRules: ReadonlyMap<Rule, BodyRule>;
 }
 
-/** Validates (throws with "field: problem" lines) and builds detectors. */
+interface BodyRule {
+  conditions: readonly BodyCondition[];
+  keywords?: Keywords;
+}
+
+/** Validates (throws with "field: problem" lines), builds detectors and parses body rules. */
 export function compilePolicy(input: PolicyInput | Policy): CompiledPolicy {
   const r = PolicySchema.safeParse(input);
   if (!r.success) {
     throw new Error(`invalid policy: ${r.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
   }
   const policy = r.data;
+  const bodyRules = new Map<Rule, BodyRule>();
+  for (const rule of policy.rules) {
+    const { httpBody, keywords } = rule.match;
+    if (!httpBody && !keywords) continue;
+    bodyRules.set(rule, {
+      conditions: (httpBody ?? []).map(compileCondition),
+      keywords: keywords ? compileKeywords(keywords) : undefined,
+    });
+  }
   return {
     policy,
     scanner: createScanner(policy.detectors),
@@ -35,6 +61,7 @@ export function compilePolicy(input: PolicyInput | Policy): CompiledPolicy {
       vectorTables: policy.guardrails.vectorTables,
       vectorIdColumns: policy.guardrails.vectorIdColumns,
     },
+    bodyRules,
   };
 }
 
@@ -43,8 +70,15 @@ export interface DecisionRequest {
   identity: { subject: string; groups: readonly string[] };
   /** PostgreSQL: what analyzeSql() found in the statement text. */
   sql?: SqlAnalysis;
-  /** HTTP: method and path below the connection prefix ("/v1/chat/completions"). */
-  http?: { method: string; path: string };
+  /** HTTP: method and path below the connection prefix ("/v1/chat/completions"), and the body. */
+  http?: {
+    method: string;
+    path: string;
+    /** The body parsed, when it is JSON (body rules look at nothing else). */
+    body?: unknown;
+    /** The body as received; keywords search it when it is not JSON. */
+    raw?: Uint8Array;
+  };
 }
 
 export interface MaskPlan {
@@ -120,21 +154,30 @@ export function decide(request: DecisionRequest, compiled: CompiledPolicy, now: 
     : [undefined];
   if (units.length === 0) units.push(undefined); // empty query string: judged as a request with no statement
 
-  let outcome: { action: Action; rule?: Rule } | undefined;
+  // Built once per request: it keeps what each JSON path selected and the work spent.
+  const view =
+    request.http && compiled.bodyRules.size > 0 ? new BodyView(request.http.body, request.http.raw) : undefined;
+  let outcome: Decided | undefined;
   const masks: MaskPlan = { entities: [...policy.masking.entities], columns: [], style: policy.masking.style };
   for (const unit of units) {
     const index = unit && sql ? sql.statements.indexOf(unit) : undefined;
-    let decided: { action: Action; rule?: Rule } = { action: policy.defaultAction };
+    let decided: Decided = { action: policy.defaultAction };
     for (const rule of policy.rules) {
-      const why = mismatch(rule, request, unit, sql, now);
+      let why = mismatch(rule, request, unit, sql, now);
+      let body: BodyJudgement = {};
+      const bodyRule = compiled.bodyRules.get(rule);
+      if (why === undefined && bodyRule) {
+        body = judgeBody(bodyRule, rule.action === 'allow', view);
+        why = body.why;
+      }
       base.considered.push({
         ruleId: rule.id,
         statement: index,
         matched: why === undefined,
-        why: why ?? 'all conditions hold',
+        why: why ?? body.note ?? 'all conditions hold',
       });
       if (why === undefined) {
-        decided = { action: rule.action, rule };
+        decided = { action: rule.action, rule, partial: body.partial };
         if (!base.ruleIds.includes(rule.id)) base.ruleIds.push(rule.id);
         break;
       }
@@ -147,7 +190,7 @@ export function decide(request: DecisionRequest, compiled: CompiledPolicy, now: 
     }
     if (!outcome || SEVERITY[decided.action] > SEVERITY[outcome.action]) outcome = decided;
   }
-  const { action, rule } = outcome!;
+  const { action, rule, partial } = outcome!;
   const hasMasks = masks.entities.length > 0 || masks.columns.length > 0;
   const finalAction: Action = action === 'allow' && hasMasks ? 'mask' : action;
   return {
@@ -155,10 +198,54 @@ export function decide(request: DecisionRequest, compiled: CompiledPolicy, now: 
     action: finalAction,
     ruleId: rule?.id,
     reason: rule
-      ? (rule.reason ?? defaultReason(action, rule.id))
+      ? (rule.reason ?? defaultReason(action, rule.id)) + (partial ? ` (${PARTIAL_CHECK})` : '')
       : `no rule matched; the policy default is ${policy.defaultAction}`,
     masks: finalAction === 'mask' ? masks : undefined,
   };
+}
+
+interface Decided {
+  action: Action;
+  rule?: Rule;
+  /** The rule matched because the body could not be checked fully (fail closed). */
+  partial?: boolean;
+}
+
+const PARTIAL_CHECK =
+  `the body is too large or too deeply nested to check fully (limits: depth ${BODY_LIMITS.depth}, ` +
+  `${BODY_LIMITS.values} values, ${BODY_LIMITS.characters} characters)`;
+
+interface BodyJudgement {
+  /** Why the rule does not match; absent when it does. */
+  why?: string;
+  /** Shown as the rule's explanation when it matches. */
+  note?: string;
+  partial?: boolean;
+}
+
+/**
+ * Body conditions and keywords of one rule, all of which must hold. When a limit stopped the
+ * check before the answer was sure, the stricter outcome is taken (fail closed): block, review and
+ * mask rules match, allow rules do not.
+ */
+function judgeBody(body: BodyRule, isAllow: boolean, view: BodyView | undefined): BodyJudgement {
+  if (!view) return { why: 'not an HTTP request' };
+  let unsure = false;
+  for (const c of body.conditions) {
+    const held = conditionHolds(c, view, isAllow);
+    if (held === 'no') return { why: `body: ${c.label} does not hold` };
+    if (held === 'unknown') unsure = true;
+  }
+  let found: string | undefined;
+  if (body.keywords) {
+    const k = findKeyword(body.keywords, view);
+    if (k === 'no') return { why: 'the body contains none of the keywords' };
+    if (k === 'unknown') unsure = true;
+    else found = k.found;
+  }
+  if (unsure && isAllow) return { why: `${PARTIAL_CHECK}; an allow rule does not match on a partial check` };
+  if (unsure) return { partial: true, note: `${PARTIAL_CHECK}; treated as matching (fail closed)` };
+  return { note: found === undefined ? undefined : `all conditions hold (keyword "${found}")` };
 }
 
 function defaultReason(action: Action, ruleId: string): string {

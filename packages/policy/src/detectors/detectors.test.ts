@@ -113,6 +113,15 @@ test('custom detectors with a validator and context words', () => {
   );
 });
 
+test('a custom pattern that can match nothing still ends and finds every value, astral text too', () => {
+  const s = createScanner({ custom: [{ name: 'TICKET', pattern: '(?:T-\\d{4})?', flags: 'u' }] });
+  const text = 'T-1234 😀😀 then T-5678 and 😀';
+  assert.deepEqual(
+    s.scan(text, new Set(['TICKET'])).map((f) => text.slice(f.start, f.end)),
+    ['T-1234', 'T-5678'],
+  );
+});
+
 test('scanning stays linear on hostile input', () => {
   const hostile = [
     'a'.repeat(200_000),

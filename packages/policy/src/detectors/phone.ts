@@ -1,6 +1,6 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import type { Detector } from './builtin.js';
-import { countDigits } from './builtin.js';
+import { allMatches, countDigits } from './builtin.js';
 import { clamp01, hasContext } from './context.js';
 
 const PHONE_CONTEXT = ['phone', 'tel', 'call', 'mobile', 'cell', 'fax', 'contact', 'whatsapp', 'sms', 'text me'];
@@ -40,7 +40,7 @@ export function phoneDetector(region: string): Detector {
     entity: 'PHONE',
     find(text, out) {
       if (countDigits(text, 7) < 7) return;
-      for (const m of text.matchAll(CANDIDATE)) {
+      for (const m of allMatches(CANDIDATE, text)) {
         const digits = countDigits(m[0], 16);
         if (digits < 7 || digits > 15) continue;
         const dateLike = m[0][0] !== '+' && DATE_LIKE.test(m[0]);

@@ -84,6 +84,7 @@ export function createScanner(config: ScannerConfig = {}): Scanner {
         if (only && !only.has(d.entity)) continue;
         d.find(text, raw);
       }
+      if (raw.length === 0) return raw;
       return resolveOverlaps(raw.filter((f) => f.confidence >= minConfidence));
     },
   };

@@ -1,5 +1,15 @@
 import { isValidIBAN } from 'ibantools';
 
+/** The ASCII digits of `s`, in order. */
+export function digitsOf(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) out += s[i];
+  }
+  return out;
+}
+
 /** Luhn (mod 10) over the digits of `s`, ignoring any other character. */
 export function luhn(s: string): boolean {
   let sum = 0;
@@ -30,7 +40,7 @@ export function iban(s: string): boolean {
  * `s` holds exactly nine digits, possibly with separators.
  */
 export function ssn(s: string): boolean {
-  const d = s.replace(/\D/g, '');
+  const d = digitsOf(s);
   if (d.length !== 9) return false;
   const area = Number(d.slice(0, 3));
   const group = d.slice(3, 5);

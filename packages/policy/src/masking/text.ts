@@ -81,14 +81,15 @@ export function maskJson(value: unknown, ctx: MaskContext, counts?: Map<EntityTy
   if (Array.isArray(value)) return value.map((v) => maskJson(v, ctx, counts));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = maskJson(v, ctx, counts);
+    for (const k of Object.keys(value)) out[k] = maskJson((value as Record<string, unknown>)[k], ctx, counts);
     return out;
   }
   return value;
 }
 
 function countAndMask(s: string, ctx: MaskContext, counts?: Map<EntityType, number>): string {
-  const r = maskText(s, ctx);
-  if (counts) for (const f of r.findings) counts.set(f.entity, (counts.get(f.entity) ?? 0) + 1);
-  return r.text;
+  const found = ctx.scanner.scan(s, ctx.entities);
+  if (found.length === 0) return s;
+  if (counts) for (const f of found) counts.set(f.entity, (counts.get(f.entity) ?? 0) + 1);
+  return applyFindings(s, found, ctx);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BUILTIN_ENTITIES, MASK_STYLES } from '../entities.js';
+import { parseJsonPath } from '../decide/body.js';
 import { GUARDRAIL_IDS } from '../decide/guardrails.js';
 import { STATEMENT_KINDS } from '../sql/kinds.js';
 
@@ -71,6 +72,57 @@ export const ColumnMaskSchema = z.strictObject({
   style: MaskStyleSchema,
 });
 
+const Scalar = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]);
+const VALUE_TESTS = ['equals', 'in', 'matches', 'gt', 'lt'] as const;
+
+/**
+ * One condition on the JSON body of an HTTP request: the values `path` selects must pass every
+ * test given (`exists` alone asks whether the path selects anything).
+ */
+export const BodyConditionSchema = z
+  .strictObject({
+    /** JSONPath subset: $, .name, ['name'], [n] (negative from the end), [*], .*, ..name, ..* */
+    path: z.string().min(1).max(500),
+    equals: Scalar.optional(),
+    in: z.array(Scalar).min(1).max(1000).optional(),
+    /** A regular expression searched in string values. */
+    matches: z.string().min(1).max(1000).optional(),
+    flags: z
+      .string()
+      .regex(/^[imsu]*$/, 'only the flags i, m, s and u are allowed')
+      .optional(),
+    exists: z.boolean().optional(),
+    /** Numbers only: a string "5" is not greater than 4. */
+    gt: z.number().optional(),
+    lt: z.number().optional(),
+  })
+  .superRefine((c, ctx) => {
+    const path = parseJsonPath(c.path);
+    if (!path.ok) ctx.addIssue({ code: 'custom', path: ['path'], message: `invalid JSON path: ${path.error}` });
+    if (c.matches !== undefined) {
+      const problem = regexProblem(c.matches, c.flags);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['matches'], message: problem });
+    } else if (c.flags !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['flags'], message: '"flags" goes with "matches"' });
+    }
+    const tests = VALUE_TESTS.filter((k) => c[k] !== undefined);
+    if (c.exists !== undefined && tests.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['exists'],
+        message: `"exists" stands alone (also given: ${tests.join(', ')})`,
+      });
+    if (c.exists === undefined && tests.length === 0)
+      ctx.addIssue({ code: 'custom', path: [], message: 'give a test: equals, in, matches, gt, lt or exists' });
+  });
+
+/** Searched in every string value of the body (or its text when not JSON); see README. */
+const Keyword = z
+  .string()
+  .max(200)
+  .refine((k) => k.trim().length > 0, 'must not be empty or only spaces')
+  .refine((k) => !/[\u0000-\u001f\u007f]/.test(k), 'must not contain control characters');
+
 export const MatchSchema = z.strictObject({
   connections: Names.optional(),
   groups: Names.optional(),
@@ -89,6 +141,10 @@ export const MatchSchema = z.strictObject({
     .optional(),
   /** Path globs after the connection prefix; "*" matches within a segment, "**" across. */
   httpPaths: Names.optional(),
+  /** HTTP JSON body conditions, all of which must hold. */
+  httpBody: z.array(BodyConditionSchema).min(1).max(32).optional(),
+  /** Words or phrases in the HTTP body, case-insensitive and word-bounded; any one matches. */
+  keywords: z.array(Keyword).min(1).max(500).optional(),
   /** The rule applies from / until these instants (ISO 8601 with offset). */
   notBefore: z.iso.datetime({ offset: true }).optional(),
   notAfter: z.iso.datetime({ offset: true }).optional(),

@@ -85,6 +85,17 @@ describe('HTTP engine', () => {
     assert.ok((statement.result as any).usage.totalTokens > 0);
   });
 
+  it('drops log probabilities from a masked answer: their tokens would spell the values piece by piece', async () => {
+    const res = await call('/c/demo-llm/v1/chat/completions', {
+      method: 'POST',
+      body: JSON.stringify({ model: 'mock-1', logprobs: true, messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { choices: Array<{ message: { content: string }; logprobs: unknown }> };
+    assert.equal(body.choices[0]!.logprobs, null);
+    for (const value of Object.values(ANSWER_PII)) assert.ok(!JSON.stringify(body).includes(value), `${value} reached the client`);
+  });
+
   it('masks a streamed answer split adversarially and keeps it a valid SSE stream', async () => {
     const res = await call('/c/demo-llm/v1/chat/completions', {
       method: 'POST',
@@ -209,5 +220,34 @@ describe('HTTP engine', () => {
     assert.equal(end.end.outcome, 'killed');
     assert.match(end.end.error, /token expired/);
     await pool.close();
+  });
+
+  it('a token verified before is refused as soon as its identity is disabled or its grant removed', async () => {
+    const t = await token('erin');
+    const { Client } = await import('undici');
+    // A new connection per call: a snapshot that refuses erin also closes her open sockets.
+    const models = async () => {
+      const client = new Client(base);
+      try {
+        const res = await client.request({ path: '/c/demo-llm/v1/models', method: 'GET', headers: { authorization: `Bearer ${t}` } });
+        return { status: res.statusCode, text: await res.body.text() };
+      } finally {
+        await client.close();
+      }
+    };
+    assert.equal((await models()).status, 200);
+    try {
+      snapshots.apply(snapshot({ disabledIdentities: [{ subject: 'sub-erin', username: 'erin', reason: 'left' }] }));
+      const disabled = await models();
+      assert.equal(disabled.status, 403);
+      assert.match(disabled.text, /identity erin is disabled/);
+      snapshots.apply(snapshot({ grants: [] }));
+      const ungranted = await models();
+      assert.equal(ungranted.status, 403);
+      assert.match(ungranted.text, /no grant on demo-llm/);
+    } finally {
+      snapshots.apply(snapshot());
+    }
+    assert.equal((await models()).status, 200);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { pino, type Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -19,13 +20,13 @@ import {
 } from '@portcullis/policy';
 import type { ConfigSnapshot, Connection, Decision as RecordedDecision } from '@portcullis/proto';
 import { checkAccess } from '../../identity/access-check.js';
-import type { TokenVerification, TokenVerifier, VerifiedIdentity } from '../../identity/token-verifier.js';
+import type { TokenVerifier, VerifiedIdentity } from '../../identity/token-verifier.js';
 import type { ActivePolicy } from '../../policy/active-policy.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import type { SnapshotSource } from '../../snapshot/snapshot-source.js';
 import type { Engine } from '../engine.js';
 import { RequestBudgets } from './budgets.js';
-import { apiShapeOf, errorBody, maskLlmRequest, profileRules, totalTokens, usageOf, type ApiShape } from './profiles.js';
+import { apiShapeOf, dropLogprobs, errorBody, maskLlmRequest, profileRules, totalTokens, usageOf, type ApiShape } from './profiles.js';
 import { createMaskedStream, type StreamSummary } from './stream-masking.js';
 
 export interface HttpEngineOptions {
@@ -68,7 +69,6 @@ const HOP_BY_HOP = new Set([
 ]);
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const TRACE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const MAX_CACHED_TOKENS = 10_000;
 
 /** A refusal answered in the API's own error shape. */
 class Refusal extends Error {
@@ -113,7 +113,6 @@ export class HttpEngine implements Engine {
   private readonly optionsCache = new WeakMap<Connection, HttpConnectionOptions | string>();
   private readonly targets = new WeakMap<Connection, Upstream>();
   private readonly budgets = new RequestBudgets();
-  private readonly verified = new Map<string, { identity: VerifiedIdentity; snapshot: ConfigSnapshot }>();
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly metrics: ReturnType<typeof createMetrics>;
@@ -200,9 +199,13 @@ export class HttpEngine implements Engine {
     // Authentication, exactly as the PostgreSQL engine: same verifier and access check.
     const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? bareKey(req, options);
     if (!token) return this.unauthorized(res, shape, 'an access token is required (Authorization: Bearer <token>)');
-    const verification = await this.verify(token, snapshot);
-    if (!verification.ok) return this.unauthorized(res, shape, verification.reason);
-    const identity = verification.identity;
+    // A token verified before is taken without a promise in between (the keep-alive case).
+    let identity = this.options.verifier.knownIdentity(token);
+    if (!identity) {
+      const verification = await this.options.verifier.verify(token);
+      if (!verification.ok) return this.unauthorized(res, shape, verification.reason);
+      identity = verification.identity;
+    }
     if (identity.expiresAt.getTime() + (this.options.expiryGraceMs ?? 0) <= Date.now())
       return this.unauthorized(res, shape, 'token expired');
     const access = checkAccess(httpView(snapshot), identity, connection.name, 'http', this.now());
@@ -259,7 +262,7 @@ export class HttpEngine implements Engine {
     // Policy and profile rules.
     const active = this.options.policy?.current() ?? { compiled: DEFAULT_POLICY, version: 0, hashKey: '' };
     const { compiled } = active;
-    const decision = decide({ connection: connection.name, identity, http: { method, path } }, compiled, this.now());
+    const decision = decide({ connection: connection.name, identity, http: { method, path, body, raw } }, compiled, this.now());
     const hit =
       profileRules(options, method, path, body, compiled.relaxed, compiled.policy.guardrails.enabled) ??
       (decision.action === 'block' || decision.action === 'review'
@@ -281,7 +284,10 @@ export class HttpEngine implements Engine {
     if (ctx && options.maskRequests && body !== undefined) {
       if (options.kind === 'llm') maskLlmRequest(body, ctx, counts);
       else body = maskJson(body, ctx, counts);
+      // Serialised again even when nothing was masked: what goes up is exactly what was checked
+      // (the client's bytes could hold duplicate keys that another parser reads the other way).
       upstreamBody = JSON.stringify(body);
+      record.requestText = upstreamBody;
     }
     record.requestBody = body ?? (raw.length ? raw.toString('utf8') : undefined);
 
@@ -344,9 +350,11 @@ export class HttpEngine implements Engine {
         try {
           const parsedBody = JSON.parse(text);
           record.usage = usageOf(parsedBody);
+          if (options.kind === 'llm') dropLogprobs(parsedBody);
           const masked = options.maskJsonPaths ? maskPaths(parsedBody, options.maskJsonPaths, masking, counts) : maskJson(parsedBody, masking, counts);
           out = JSON.stringify(masked);
           record.responseBody = masked;
+          record.responseText = out;
         } catch {
           // Not JSON after all: masked as text, never passed through unread.
           const r = maskText(text, masking);
@@ -413,27 +421,6 @@ export class HttpEngine implements Engine {
     if (!options.maskRequests && !options.maskResponses) return undefined;
     // The policy's mask plan when it has one; otherwise every entity its detectors know.
     return maskContextFor(compiled, decision, hashKey || undefined) ?? createMaskContext({ scanner: compiled.scanner, hashKey: hashKey || undefined });
-  }
-
-  /**
-   * The verifier's answer for a token, remembered while the snapshot (issuer, audiences, keys URL)
-   * is the same: keep-alive clients send one token many times, and a signature check per request
-   * would cost more than the rest of the request. Expiry is still checked on every request.
-   */
-  private async verify(token: string, snapshot: ConfigSnapshot | undefined): Promise<TokenVerification> {
-    const cached = this.verified.get(token);
-    if (cached && cached.snapshot === snapshot) {
-      // Least recently used goes first when the cache is full: move this token to the back.
-      this.verified.delete(token);
-      this.verified.set(token, cached);
-      return { ok: true, identity: cached.identity };
-    }
-    const verification = await this.options.verifier.verify(token);
-    if (verification.ok && snapshot) {
-      if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, { identity: verification.identity, snapshot });
-    }
-    return verification;
   }
 
   private connectionOptions(connection: Connection): HttpConnectionOptions | string {
@@ -574,6 +561,9 @@ class RequestRecord {
   ttfbMs?: number;
   requestBody?: unknown;
   responseBody?: unknown;
+  /** The bodies' JSON text when it was written anyway (masked), so it is not serialised again. */
+  requestText?: string;
+  responseText?: string;
   stream?: StreamSummary;
 
   constructor(
@@ -588,8 +578,8 @@ class RequestRecord {
     if (this.model) result.model = this.model;
     if (this.usage) result.usage = JSON.parse(JSON.stringify(this.usage));
     if (this.ttfbMs !== undefined) result.ttfbMs = Math.round(this.ttfbMs * 1000) / 1000;
-    if (this.requestBody !== undefined) result.requestBody = capped(this.requestBody, this.cap);
-    if (this.responseBody !== undefined) result.responseBody = capped(this.responseBody, this.cap);
+    if (this.requestBody !== undefined) result.requestBody = capped(this.requestBody, this.requestText, this.cap);
+    if (this.responseBody !== undefined) result.responseBody = capped(this.responseBody, this.responseText, this.cap);
     if (this.stream) result.stream = { text: this.stream.text, events: this.stream.events, ...(this.stream.malformed ? { malformed: this.stream.malformed } : {}) };
     return {
       index,
@@ -609,8 +599,8 @@ class RequestRecord {
 }
 
 /** Bodies go into recordings as JSON when small enough, else as capped text. */
-function capped(value: unknown, cap: number): unknown {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+function capped(value: unknown, json: string | undefined, cap: number): unknown {
+  const text = typeof value === 'string' ? value : (json ?? JSON.stringify(value));
   if (text.length <= cap) return value;
   return `${text.slice(0, cap)}… (${text.length - cap} more characters)`;
 }
@@ -662,8 +652,17 @@ function bareKey(req: IncomingMessage, options: HttpConnectionOptions): string |
   return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
 
+const NOTHING_LISTED: ReadonlySet<string> = new Set();
+
+/** The header names a Connection header lists: hop-by-hop for this message (RFC 9110 §7.6.1). */
+function listedIn(connection: string | string[] | undefined): ReadonlySet<string> {
+  // The usual values list no header: no set to build on every request.
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return NOTHING_LISTED;
+  return new Set(String(connection).toLowerCase().split(',').map((s) => s.trim()));
+}
+
 function forwardHeaders(incoming: http.IncomingHttpHeaders, options: HttpConnectionOptions): Record<string, string | string[]> {
-  const listed = new Set(String(incoming.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
+  const listed = listedIn(incoming.connection);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
@@ -675,7 +674,7 @@ function forwardHeaders(incoming: http.IncomingHttpHeaders, options: HttpConnect
 }
 
 function backHeaders(incoming: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  const listed = new Set(String(incoming.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
+  const listed = listedIn(incoming.connection);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name) || name === 'set-cookie') continue;
@@ -685,29 +684,42 @@ function backHeaders(incoming: Record<string, string | string[] | undefined>): R
   return out;
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const tooLarge = () => new Refusal(413, `the request body is over this connection's limit of ${limit} bytes`, 'request_too_large');
-  if (declared > limit) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.reject(tooLarge());
+  return collect(req, limit, tooLarge);
 }
 
-async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) throw new Refusal(502, `the upstream answer is over the agent's masking limit of ${limit} bytes`, 'response_too_large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+function readLimited(body: Readable, limit: number): Promise<Buffer> {
+  return collect(body, limit, () => new Refusal(502, `the upstream answer is over the agent's masking limit of ${limit} bytes`, 'response_too_large'));
+}
+
+/**
+ * A whole body in one buffer; past `limit` bytes the stream is destroyed and `tooLarge()` is the
+ * error. Listeners rather than `for await`: an async iterator per request cost more than the rest
+ * of reading a small body.
+ */
+function collect(body: Readable, limit: number, tooLarge: () => Refusal): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (error?: Error) => {
+      body.off('data', onData).off('end', onEnd).off('error', settle).off('close', onClose);
+      if (error) reject(error);
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      body.destroy();
+      settle(tooLarge());
+    };
+    const onEnd = () => settle();
+    // Closed before its end: the peer went away in the middle of the body.
+    const onClose = () => settle(new Error('the body ended before it was complete'));
+    if (body.readableEnded) return settle();
+    body.on('data', onData).once('end', onEnd).once('error', settle).once('close', onClose);
+  });
 }
 
 /** Masks only the values at the given paths (`choices.*.message.content`, `*` = any key/index). */

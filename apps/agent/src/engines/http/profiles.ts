@@ -123,6 +123,24 @@ export function maskLlmRequest(body: any, ctx: MaskContext, counts: Map<EntityTy
   for (const key of ['system', 'prompt', 'input', 'instructions']) if (body[key] !== undefined) maskContent(body, key);
 }
 
+/**
+ * Log probabilities spell an answer token by token ("4111", " 1111", ...), pieces in which no
+ * detector can see a whole value, so a masked answer carries none: every `logprobs` (choices of
+ * chat and completions, Responses output content) is emptied in place, keeping its JSON type.
+ */
+export function dropLogprobs(body: unknown, depth = 0): void {
+  if (depth > 32 || body === null || typeof body !== 'object') return;
+  if (Array.isArray(body)) {
+    for (const item of body) dropLogprobs(item, depth + 1);
+    return;
+  }
+  const holder = body as Record<string, unknown>;
+  for (const key of Object.keys(holder)) {
+    if (key === 'logprobs') holder[key] = Array.isArray(holder[key]) ? [] : null;
+    else dropLogprobs(holder[key], depth + 1);
+  }
+}
+
 /** Token usage as the API reports it (OpenAI and Anthropic spellings). */
 export function usageOf(body: any): { promptTokens?: number; completionTokens?: number; totalTokens?: number } | undefined {
   const u = body?.usage;

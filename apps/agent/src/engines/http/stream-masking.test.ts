@@ -43,9 +43,52 @@ function anthropicStream(deltas: string[]): string {
   );
 }
 
+function responsesStream(deltas: string[]): string {
+  let sequence = 0;
+  const ev = (data: object) => {
+    const body = { ...data, sequence_number: sequence++ };
+    return `event: ${(data as { type: string }).type}\ndata: ${JSON.stringify(body)}\n\n`;
+  };
+  const full = deltas.join('');
+  const ids = { item_id: 'msg_1', output_index: 0, content_index: 0 };
+  const item = (status: string, text?: string) => ({
+    id: 'msg_1',
+    type: 'message',
+    status,
+    role: 'assistant',
+    content: text === undefined ? [] : [{ type: 'output_text', text, annotations: [] }],
+  });
+  const response = (status: string, output: object[]) => ({
+    id: 'resp_1',
+    object: 'response',
+    status,
+    model: 'gpt-4o-mini',
+    output,
+    usage: status === 'completed' ? { input_tokens: 5, output_tokens: 9, total_tokens: 14 } : null,
+  });
+  return (
+    ev({ type: 'response.created', response: response('in_progress', []) }) +
+    ev({ type: 'response.output_item.added', output_index: 0, item: item('in_progress') }) +
+    ev({ type: 'response.content_part.added', ...ids, part: { type: 'output_text', text: '', annotations: [] } }) +
+    deltas.map((delta) => ev({ type: 'response.output_text.delta', ...ids, delta, logprobs: [] })).join('') +
+    ev({ type: 'response.output_text.done', ...ids, text: full, logprobs: [] }) +
+    ev({ type: 'response.content_part.done', ...ids, part: { type: 'output_text', text: full, annotations: [] } }) +
+    ev({ type: 'response.output_item.done', output_index: 0, item: item('completed', full) }) +
+    ev({ type: 'response.completed', response: response('completed', [item('completed', full)]) })
+  );
+}
+
+type Api = 'openai' | 'anthropic' | 'responses';
+const FIXTURES: Record<Api, { profile: StreamProfile; build: (deltas: string[]) => string }> = {
+  openai: { profile: 'openai', build: openAiStream },
+  anthropic: { profile: 'anthropic', build: anthropicStream },
+  // The Responses API goes through the same connections (openai-compatible profile).
+  responses: { profile: 'openai', build: responsesStream },
+};
+
 /** Runs the masked stream over byte chunks; returns the client's events and assembled text. */
-function run(profile: StreamProfile, chunks: string[]) {
-  const stream = createMaskedStream(profile, ctx);
+function run(api: Api, chunks: string[]) {
+  const stream = createMaskedStream(FIXTURES[api].profile, ctx);
   let out = '';
   for (const c of chunks) out += stream.push(c);
   out += stream.end();
@@ -53,18 +96,38 @@ function run(profile: StreamProfile, chunks: string[]) {
   const parser = createSseParser((e) => events.push(e), (e) => assert.fail(`agent emitted invalid SSE: ${e.message}`));
   parser.feed(out);
   let text = '';
+  const bodies: any[] = [];
   for (const e of events) {
     if (e.data === '[DONE]') continue;
     const body = JSON.parse(e.data); // every event the client gets is valid JSON
-    if (profile === 'openai') text += body.choices?.map((c: any) => c.delta?.content ?? '').join('') ?? '';
-    else if (body.type === 'content_block_delta') text += body.delta.text;
+    bodies.push(body);
+    if (api === 'openai') text += body.choices?.map((c: any) => c.delta?.content ?? '').join('') ?? '';
+    else if (api === 'anthropic' && body.type === 'content_block_delta') text += body.delta.text;
+    else if (body.type === 'response.output_text.delta') text += body.delta;
   }
-  return { out, events, text, summary: stream.summary() };
+  return { out, events, bodies, text, summary: stream.summary() };
 }
 
-for (const profile of ['openai', 'anthropic'] as const) {
-  const build = profile === 'openai' ? openAiStream : anthropicStream;
-  describe(`${profile} stream masking`, () => {
+/** A Responses stream as a client checks it: numbered in order, full texts equal to the deltas. */
+function assertValidResponses(r: ReturnType<typeof run>, where: string): void {
+  assert.deepEqual(
+    r.bodies.map((b) => b.sequence_number),
+    r.bodies.map((_, i) => i),
+    `sequence numbers ${where}`,
+  );
+  for (const [i, e] of r.events.entries()) assert.equal(e.event, r.bodies[i].type, `event name ${where}`);
+  const byType = (type: string) => r.bodies.find((b) => b.type === type);
+  assert.equal(byType('response.output_text.done').text, r.text, `output_text.done ${where}`);
+  assert.equal(byType('response.content_part.done').part.text, r.text, `content_part.done ${where}`);
+  assert.equal(byType('response.output_item.done').item.content[0].text, r.text, `output_item.done ${where}`);
+  assert.equal(byType('response.completed').response.output[0].content[0].text, r.text, `completed ${where}`);
+  const lastDelta = r.bodies.findLastIndex((b) => b.type === 'response.output_text.delta');
+  assert.ok(lastDelta < r.bodies.findIndex((b) => b.type === 'response.output_text.done'), `held text before .done ${where}`);
+}
+
+for (const api of ['openai', 'anthropic', 'responses'] as const) {
+  const { build } = FIXTURES[api];
+  describe(`${api} stream masking`, () => {
     for (const entity of Object.keys(PII)) {
       it(`never sends ${entity} unmasked, at every split of the value across events and of the bytes`, () => {
         const text = sentence(entity);
@@ -73,13 +136,15 @@ for (const profile of ['openai', 'anthropic'] as const) {
         for (let i = 0; i <= text.length; i++) {
           const sse = build([text.slice(0, i), text.slice(i)]);
           const cut = Math.floor((sse.length * i) / text.length);
-          const r = run(profile, [sse.slice(0, cut), sse.slice(cut)]);
+          const r = run(api, [sse.slice(0, cut), sse.slice(cut)]);
           assert.ok(!r.out.includes(PII[entity]!), `${entity} leaked, split at ${i}`);
           assert.equal(r.text, whole, `split at ${i}`);
+          if (api === 'responses') assertValidResponses(r, `split at ${i}`);
         }
-        const oneByOne = run(profile, [...build([...text])]);
+        const oneByOne = run(api, [...build([...text])]);
         assert.ok(!oneByOne.out.includes(PII[entity]!));
         assert.equal(oneByOne.text, whole);
+        if (api === 'responses') assertValidResponses(oneByOne, 'one character per delta');
       });
     }
   });
@@ -92,6 +157,59 @@ describe('stream summary and failures', () => {
     assert.match(r.text, /\[CREDIT_CARD\]/);
     assert.equal(r.summary.maskedCounts.CREDIT_CARD, 1);
     assert.equal(r.summary.model, 'm');
+  });
+
+  it('Responses API: usage and model from response.completed, each masked value counted once', () => {
+    const r = run('responses', [responsesStream(['card 4111 1111 ', '1111 1111 and ', 'jane.roe@exa', 'mple.com'])]);
+    assert.equal(r.text, 'card [CREDIT_CARD] and [EMAIL]');
+    assert.deepEqual(r.summary.usage, { promptTokens: 5, completionTokens: 9, totalTokens: 14 });
+    assert.equal(r.summary.model, 'gpt-4o-mini');
+    assert.deepEqual(r.summary.maskedCounts, { CREDIT_CARD: 1, EMAIL: 1 });
+    assert.equal(r.summary.text, r.text);
+  });
+
+  it('Responses API: function call arguments are stream-masked and repeated as sent', () => {
+    let sequence = 0;
+    const ev = (data: Record<string, unknown>) => `event: ${data.type}\ndata: ${JSON.stringify({ ...data, sequence_number: sequence++ })}\n\n`;
+    const args = ['{"to":"jane.r', 'oe@example.com","ssn":"123-4', '5-6789"}'];
+    const call = (status: string, a: string) => ({ id: 'fc_1', type: 'function_call', status, name: 'send', call_id: 'c1', arguments: a });
+    const sse =
+      ev({ type: 'response.output_item.added', output_index: 0, item: call('in_progress', '') }) +
+      args.map((delta) => ev({ type: 'response.function_call_arguments.delta', item_id: 'fc_1', output_index: 0, delta })).join('') +
+      ev({ type: 'response.function_call_arguments.done', item_id: 'fc_1', output_index: 0, arguments: args.join('') }) +
+      ev({ type: 'response.output_item.done', output_index: 0, item: call('completed', args.join('')) });
+    const r = run('responses', [sse]);
+    assert.ok(!r.out.includes('jane.roe@example.com') && !r.out.includes('123-45-6789'), r.out);
+    const streamed = r.bodies.filter((b) => b.type === 'response.function_call_arguments.delta').map((b) => b.delta).join('');
+    assert.equal(streamed, '{"to":"[EMAIL]","ssn":"[US_SSN]"}');
+    assert.equal(r.bodies.find((b) => b.type === 'response.function_call_arguments.done').arguments, streamed);
+    assert.equal(r.bodies.find((b) => b.type === 'response.output_item.done').item.arguments, streamed);
+    assert.deepEqual(r.bodies.map((b) => b.sequence_number), r.bodies.map((_, i) => i));
+  });
+
+  it('Responses API: a stream cut before its .done events still sends the held text, masked', () => {
+    const whole = responsesStream(['my card is 4111 1111 ', '1111 1111']);
+    const r = run('responses', [whole.slice(0, whole.indexOf('event: response.output_text.done'))]);
+    assert.equal(r.text, 'my card is [CREDIT_CARD]');
+    assert.ok(!r.out.includes('1111 1111'));
+  });
+
+  it('drops logprobs while masking: their tokens and bytes spell the value piece by piece', () => {
+    const tokens = ['card', ' 4111', ' 1111', ' 1111', ' 1111', ' ok'];
+    const logprobs = (token: string) => [{ token, logprob: -0.1, bytes: [...Buffer.from(token)], top_logprobs: [{ token, logprob: -0.1 }] }];
+    const responses = responsesStream(tokens).replace(
+      /"delta":("(?:[^"\\]|\\.)*"),"logprobs":\[\]/g,
+      (_, delta: string) => `"delta":${delta},"logprobs":${JSON.stringify(logprobs(JSON.parse(delta)))}`,
+    );
+    assert.match(responses, /"token":" 4111"/);
+    const chat = tokens
+      .map((content) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content }, logprobs: { content: logprobs(content) }, finish_reason: null }] })}\n\n`)
+      .join('');
+    for (const [api, sse] of [['responses', responses], ['openai', chat]] as const) {
+      const r = run(api, [sse]);
+      assert.equal(r.text, 'card [CREDIT_CARD] ok', api);
+      assert.ok(!r.out.includes('4111') && !r.out.includes(String([...Buffer.from(' 1111')])), `${api}: ${r.out}`);
+    }
   });
 
   it('ends the stream with an error event on malformed data, and sends nothing after it', () => {

@@ -1,5 +1,5 @@
 import { createStreamMasker, maskJson, maskText, type EntityType, type MaskContext, type StreamMasker } from '@portcullis/policy';
-import { createSseParser, formatSse, type SseEvent } from './sse.js';
+import { createSseParser, DEFAULT_MAX_SSE_LINE, formatSse, type SseEvent } from './sse.js';
 
 export type StreamProfile = 'openai' | 'anthropic' | 'generic';
 
@@ -26,14 +26,35 @@ export interface MaskedStream {
 }
 
 const MAX_ASSEMBLED = 64 * 1024;
+/** Full texts of finished Responses API parts remembered for the `.done` / `completed` events. */
+const MAX_FINISHED = 4 * 1024 * 1024;
+/** Responses API deltas that are not text: passed on whole, never re-split. */
+const BINARY_DELTAS = new Set(['response.audio.delta']);
+/** Responses API events that close every part of the response still open. */
+const RESPONSE_END = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+
+/** One streamed text of a Responses API event stream (an output_text, refusal, arguments...). */
+interface ResponsesPart {
+  family: string;
+  masker?: StreamMasker;
+  /** Upstream text so far (undefined once over the SSE event limit: too long to be repeated). */
+  raw: string | undefined;
+  /** What the client got so far. */
+  masked: string;
+  /** SSE event name and identifying fields of the last delta, for the delta the agent adds. */
+  event?: string;
+  ids: Record<string, unknown>;
+  envelope: string;
+  maskedEnvelope: Record<string, unknown>;
+}
 
 /**
  * Masks an SSE stream of an LLM API and re-emits valid events. Each text delta goes through its
- * own choice's (or content block's) stream masker, so a value split across events and chunks is
- * never sent unmasked; held-back text goes out in a later event of the same choice and is
- * flushed at finish_reason / [DONE] / content_block_stop / end of stream. Events this code does
- * not know are masked whole (maskJson). A malformed event ends the stream with an error event in
- * the API's own shape.
+ * own choice's (or content block's, or Responses API part's) stream masker, so a value split
+ * across events and chunks is never sent unmasked; held-back text goes out in a later event of
+ * the same choice and is flushed at finish_reason / [DONE] / content_block_stop / a part's
+ * `.done` / end of stream. Events this code does not know are masked whole (maskJson). A
+ * malformed event ends the stream with an error event in the API's own shape.
  */
 export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | undefined): MaskedStream {
   const maskers = new Map<string, StreamMasker>();
@@ -106,6 +127,8 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
   }
 
   function onOpenAi(event: SseEvent, chunk: any): void {
+    // Responses API events carry a type (`response.*`, `error`); completion chunks do not.
+    if (typeof chunk.type === 'string' && !Array.isArray(chunk.choices)) return onResponses(event, chunk);
     if (typeof chunk.model === 'string') model = chunk.model;
     if (chunk.usage) {
       usage = {
@@ -115,7 +138,7 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
       };
     }
     if (!Array.isArray(chunk.choices)) {
-      // Not a completion chunk (an error object, a Responses API event): masked whole.
+      // Not a completion chunk (an error object): masked whole.
       return emit({ event: event.event, id: event.id, data: JSON.stringify(maskWhole(chunk)) });
     }
     const { choices, ...rest } = chunk;
@@ -147,7 +170,9 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
       if (held) piece = (typeof piece === 'string' ? piece : '') + held;
     }
     if (typeof piece === 'string') assemble(piece);
-    // The rest of the choice (tool call arguments, refusals, logprobs) is masked whole.
+    // The rest of the choice (tool call arguments, refusals) is masked whole; logprobs are dropped
+    // while masking, as their tokens and bytes spell the unmasked text piece by piece.
+    if (ctx && choice.logprobs != null) choice = { ...choice, logprobs: null };
     if (isChat) {
       const { content: _content, ...delta } = choice.delta;
       const result = maskWhole({ ...choice, delta }) as any;
@@ -171,6 +196,111 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
       emit({ data: JSON.stringify({ ...(template ?? {}), choices: [piece] }) });
     }
     maskers.clear();
+  }
+
+  // Responses API (`POST /v1/responses`, stream: true): typed events. Text arrives as
+  // `<family>.delta` events (family = response.output_text, response.refusal,
+  // response.function_call_arguments...) and is repeated whole by `<family>.done`,
+  // `content_part.done`, `output_item.done` and `response.completed`. Each part's deltas go
+  // through its own stream masker; the repeats get exactly the text the client was sent, so
+  // deltas and full texts agree. The agent adds delta events (held text), so it renumbers
+  // `sequence_number` to keep it gapless and increasing.
+  const parts = new Map<string, ResponsesPart>();
+  const finished = new Map<string, string>();
+  let finishedSize = 0;
+  let sequence: number | undefined;
+
+  const partKey = (family: string, e: any) => `${family}:${e.output_index ?? ''}:${e.content_index ?? ''}:${e.summary_index ?? ''}`;
+
+  function emitResponses(event: string | undefined, id: string | undefined, body: Record<string, unknown>): void {
+    if (typeof body.sequence_number === 'number') {
+      sequence ??= body.sequence_number;
+      body.sequence_number = sequence++;
+    }
+    emit({ event, id, data: JSON.stringify(body) });
+  }
+
+  function onResponses(event: SseEvent, body: any): void {
+    const type: string = body.type;
+    if (body.response && typeof body.response === 'object') {
+      if (typeof body.response.model === 'string') model = body.response.model;
+      const u = body.response.usage;
+      if (u && typeof u === 'object') usage = { promptTokens: u.input_tokens, completionTokens: u.output_tokens, totalTokens: u.total_tokens };
+    }
+    if (type.endsWith('.delta') && typeof body.delta === 'string' && !BINARY_DELTAS.has(type)) {
+      return onResponsesDelta(event, body, type.slice(0, -'.delta'.length));
+    }
+    // A part's own `.done`, then the events that close a content part, an item, or everything.
+    if (type.endsWith('.done')) flushResponses((_, key) => key === partKey(type.slice(0, -'.done'.length), body));
+    if (type === 'response.content_part.done')
+      flushResponses((p) => p.ids.output_index === body.output_index && p.ids.content_index === body.content_index);
+    if (type === 'response.output_item.done') flushResponses((p) => p.ids.output_index === body.output_index);
+    if (RESPONSE_END.has(type)) flushResponses(() => true);
+    emitResponses(event.event, event.id, maskRepeated(body) as Record<string, unknown>);
+  }
+
+  function onResponsesDelta(event: SseEvent, body: any, family: string): void {
+    const key = partKey(family, body);
+    const { delta, sequence_number: _sequence, ...rest } = body;
+    let part = parts.get(key);
+    if (!part) {
+      part = { family, masker: ctx && createStreamMasker(ctx), raw: '', masked: '', ids: {}, envelope: '', maskedEnvelope: {} };
+      parts.set(key, part);
+    }
+    const piece: string = part.masker ? part.masker.push(delta) : delta;
+    part.raw = part.raw !== undefined && part.raw.length + delta.length <= DEFAULT_MAX_SSE_LINE ? part.raw + delta : undefined;
+    part.masked += piece;
+    part.event = event.event;
+    // The rest of the event (ids, logprobs) repeats: masked once per distinct value.
+    const envelope = JSON.stringify(rest);
+    if (envelope !== part.envelope) {
+      part.envelope = envelope;
+      part.maskedEnvelope = maskRepeated(rest) as Record<string, unknown>;
+      const { type, item_id, output_index, content_index, summary_index } = rest;
+      part.ids = { type, item_id, output_index, content_index, summary_index };
+    }
+    if (family === 'response.output_text' || family === 'response.refusal') assemble(piece);
+    const out: Record<string, unknown> = { ...part.maskedEnvelope, delta: piece };
+    if (typeof body.sequence_number === 'number') out.sequence_number = body.sequence_number;
+    emitResponses(event.event, event.id, out);
+  }
+
+  /** Ends the parts `which` selects: their held text goes out as one more delta each. */
+  function flushResponses(which: (part: ResponsesPart, key: string) => boolean): void {
+    for (const [key, part] of [...parts]) {
+      if (!which(part, key)) continue;
+      parts.delete(key);
+      const held = part.masker?.end() ?? '';
+      if (part.masker) addCounts(part.masker);
+      if (held) {
+        part.masked += held;
+        if (part.family === 'response.output_text' || part.family === 'response.refusal') assemble(held);
+        const out: Record<string, unknown> = { ...part.ids, delta: held };
+        if ('logprobs' in part.maskedEnvelope) out.logprobs = [];
+        if (sequence !== undefined) out.sequence_number = 0; // renumbered by emitResponses
+        emitResponses(part.event, undefined, out);
+      }
+      if (part.raw !== undefined && finishedSize + part.raw.length <= MAX_FINISHED) {
+        finished.set(part.raw, part.masked);
+        finishedSize += part.raw.length;
+      }
+    }
+  }
+
+  /**
+   * Masks an event whole, except that a full text the client already got in deltas reads as sent,
+   * and logprobs are emptied: their tokens and bytes spell the unmasked text piece by piece.
+   */
+  function maskRepeated(value: unknown): unknown {
+    if (!ctx) return value;
+    if (typeof value === 'string') return finished.get(value) ?? maskWhole(value);
+    if (Array.isArray(value)) return value.map(maskRepeated);
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = k === 'logprobs' && Array.isArray(v) ? [] : maskRepeated(v);
+      return out;
+    }
+    return maskWhole(value);
   }
 
   function onAnthropic(event: SseEvent, body: any): void {
@@ -228,7 +358,10 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
       if (failed) return take();
       parser.end();
       if (profile === 'anthropic') flushAnthropic(undefined);
-      else flushOpenAi();
+      else {
+        flushOpenAi();
+        flushResponses(() => true);
+      }
       return take();
     },
     get failed() {

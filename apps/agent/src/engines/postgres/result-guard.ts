@@ -31,6 +31,16 @@ const NO_ENTITIES = new Set<number>([
   1186, // interval
 ]);
 
+/**
+ * Mask contexts are stateless and a session reuses its decisions (StatementJudge), so one per
+ * decision is built once rather than once per result. A decision belongs to one policy in force.
+ */
+const contexts = new WeakMap<Decision, MaskContext | undefined>();
+function maskContextOf(policy: PolicyInForce, decision: Decision): MaskContext | undefined {
+  if (!contexts.has(decision)) contexts.set(decision, maskContextFor(policy.compiled, decision, policy.hashKey));
+  return contexts.get(decision);
+}
+
 /** How one column is masked: not at all, a whole-column style, or entities inside values. */
 type ColumnPlan = undefined | { style: MaskStyle } | 'entities';
 
@@ -59,7 +69,7 @@ export class ResultGuard {
     readonly budget: StatementBudget | undefined,
   ) {
     this.hashKey = policy.hashKey;
-    this.ctx = decision ? maskContextFor(policy.compiled, decision, policy.hashKey) : undefined;
+    this.ctx = decision ? maskContextOf(policy, decision) : undefined;
     const masks = decision?.masks;
     const columnStyle = (name: string): MaskStyle | undefined =>
       columnMaskStyle(masks, undefined, name) ?? tables.map((t) => columnMaskStyle(masks, t, name)).find(Boolean);

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { analyzeSql, BUDGET_SQLSTATE, decide, PreparedStatements, type Decision, type SqlAnalysis } from '@portcullis/policy';
+import { BUDGET_SQLSTATE, type Decision } from '@portcullis/policy';
 import type { Statement } from '@portcullis/proto';
 import type { ActivePolicy, PolicyInForce } from '../../policy/active-policy.js';
 import { recordUsage, statementBudget } from '../../policy/budgets.js';
@@ -8,6 +8,7 @@ import type { Recorder } from '../../recorder/recorder.js';
 import { FrameError, FrameReader } from './frames.js';
 import { BodyReader, ClientCode, cstring, errorResponse, FRONTEND_CODES, message, readyForQuery, ServerCode, SqlState } from './protocol.js';
 import { ResultGuard } from './result-guard.js';
+import { StatementJudge } from './statement-judge.js';
 import { StatementTracker, type RecordingLimits } from './statement-tracker.js';
 
 export type SessionOutcome = 'ok' | 'client_closed' | 'error' | 'killed';
@@ -96,10 +97,7 @@ export class PostgresSession {
   private readonly recorder: Recorder;
   private readonly events: SessionEvents;
   private readonly policy: ActivePolicy;
-  /** SQL-level PREPARE statements seen, so EXECUTE is judged by what it runs. */
-  private readonly prepared = new PreparedStatements();
-  /** Statement analyses by decision, for table-qualified column masks. */
-  private readonly analyses = new WeakMap<Decision, SqlAnalysis>();
+  private readonly judge: StatementJudge;
   /** Decision on the frame being forwarded (Query, Parse). */
   private frameDecision: Decision | undefined;
   /** A batch whose Parse the policy blocked: answered at its Sync. */
@@ -128,6 +126,10 @@ export class PostgresSession {
     this.recorder = settings.recorder;
     this.events = settings.events;
     this.policy = settings.policy;
+    this.judge = new StatementJudge(settings.policy, settings.connectionName, {
+      subject: settings.identity.subject,
+      groups: settings.identity.groups,
+    });
     this.clientFrames = new FrameReader(settings.maxClientMessageBytes, FRONTEND_CODES);
     this.tracker = new StatementTracker(settings.limits, settings.traceId, (statement) => {
       this.recorder.statement(this.id, statement);
@@ -233,7 +235,7 @@ export class PostgresSession {
         return 'drop';
       }
       const text = new BodyReader(buffer, start + 5, end).cstring();
-      const decision = this.judge(text);
+      const decision = this.judge.judge(text);
       if (decision.action === 'block' || decision.action === 'review') {
         this.tracker.onBlocked(text, decision);
         return STAND_IN;
@@ -269,7 +271,7 @@ export class PostgresSession {
       const body = new BodyReader(buffer, start + 5, end);
       body.cstring();
       const text = body.cstring();
-      const decision = this.judge(text);
+      const decision = this.judge.judge(text);
       if (decision.action === 'block' || decision.action === 'review') {
         // As PostgreSQL after an error: the rest of the batch is skipped up to its Sync.
         this.held = undefined;
@@ -299,30 +301,6 @@ export class PostgresSession {
       return 'drop';
     }
     return 'hold';
-  }
-
-  /** The policy's decision on one SQL text; anything that goes wrong blocks (fail closed). */
-  private judge(text: string): Decision {
-    const active = this.policy.current();
-    try {
-      const analysis = analyzeSql(text, { prepared: this.prepared.map });
-      const decision = decide(
-        { connection: this.connectionName, identity: { subject: this.identity.subject, groups: this.identity.groups }, sql: analysis },
-        active.compiled,
-        new Date(),
-      );
-      if (decision.action !== 'block' && decision.action !== 'review') this.prepared.remember(analysis);
-      this.analyses.set(decision, analysis);
-      return decision;
-    } catch (error) {
-      return {
-        action: 'block',
-        reason: `statement refused: the policy could not be evaluated (${(error as Error).message})`,
-        ruleIds: [],
-        policyVersion: active.version,
-        considered: [],
-      };
-    }
   }
 
   private refusal(): Buffer {
@@ -439,8 +417,15 @@ export class PostgresSession {
     const head = this.tracker.head();
     const policy = this.policy.current();
     const decision = head?.decision;
+    const masks = decision?.masks;
+    // Most results have nothing to mask or count: answer that without building a guard.
+    if (!policy.compiled.policy.budgets && !masks?.entities.length && !masks?.columns.length) {
+      this.guard = null;
+      return;
+    }
     const budget = statementBudget(policy.compiled, this.identity.subject, new Date());
-    const analysis = decision && this.analyses.get(decision);
+    // Tables only matter to table-qualified column masks.
+    const analysis = masks?.columns.length ? this.judge.analysisOf(decision!) : undefined;
     const tables = analysis ? analysis.statements.flatMap((s) => s.tables) : [];
     const guard = new ResultGuard(this.tracker.resultColumns, decision, policy, tables, budget);
     this.guard = guard.active ? { guard, policy } : null;

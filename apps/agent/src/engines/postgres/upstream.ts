@@ -62,7 +62,15 @@ export function parseTarget(target: string): UpstreamTarget {
 }
 
 /** A failure to reach or log into the upstream; the client gets 08006 with this message. */
-export class UpstreamError extends Error {}
+export class UpstreamError extends Error {
+  /** The upstream's SQLSTATE, or the socket's errno code (ECONNREFUSED), when there is one. */
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
 
 export interface UpstreamSession {
   socket: net.Socket | tls.TLSSocket;
@@ -145,8 +153,10 @@ export async function connectUpstream(
           pid = body.int32();
           secret = body.int32();
           break;
-        case ServerCode.ErrorResponse:
-          throw new UpstreamError(parseErrorFields(frame, 0, frame.length).get('M') ?? 'upstream refused the login');
+        case ServerCode.ErrorResponse: {
+          const fields = parseErrorFields(frame, 0, frame.length);
+          throw new UpstreamError(fields.get('M') ?? 'upstream refused the login', fields.get('C'));
+        }
         case ServerCode.ReadyForQuery:
           clearTimeout(timer);
           return { socket, pid, secret, greeting, ready: frame, rest: reader.detach() };
@@ -180,10 +190,17 @@ async function openSocket(target: UpstreamTarget, timeoutMs: number): Promise<ne
   socket.setKeepAlive(true, 30_000);
   try {
     await new Promise<void>((resolve, reject) => {
-      socket.setTimeout(timeoutMs, () => reject(new UpstreamError(`upstream ${target.host}:${target.port} timed out`)));
+      socket.setTimeout(timeoutMs, () =>
+        reject(new UpstreamError(`upstream ${target.host}:${target.port} timed out`, 'ETIMEDOUT')),
+      );
       socket.once('connect', resolve);
       socket.once('error', (error) =>
-        reject(new UpstreamError(`upstream ${target.host}:${target.port} unreachable: ${error.message}`)),
+        reject(
+          new UpstreamError(
+            `upstream ${target.host}:${target.port} unreachable: ${error.message}`,
+            (error as NodeJS.ErrnoException).code,
+          ),
+        ),
       );
     });
     socket.setTimeout(0);

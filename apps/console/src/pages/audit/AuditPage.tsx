@@ -1,15 +1,20 @@
 import { useState } from 'react';
-import { useInfiniteQuery } from '@tanstack/react-query';
 import type { AuditEntryView, AuditQuery } from '@portcullis/api';
 import { useApi } from '../../app-context.js';
-import { DataTable } from '../../components/DataTable.js';
+import { FilterBar, type FilterInput } from '../../components/FilterBar.js';
+import { PagedTable, usePagedQuery } from '../../components/PagedTable.js';
 import { useUrlFilters } from '../../components/use-url-filters.js';
-import { Badge, EmptyState, ErrorNotice, Field, Loading, PageHeader } from '../../components/ui.js';
-import { fromLocalInput, toLocalInput } from '../../lib/datetime.js';
+import { Badge, EmptyState, ErrorNotice, PageHeader } from '../../components/ui.js';
 import { download, toCsv, toJsonl } from '../../lib/export.js';
 import { formatDateTime } from '../../lib/format.js';
 
 const FILTERS = ['action', 'actor', 'from', 'to'] as const;
+const FILTER_INPUTS: FilterInput<(typeof FILTERS)[number]>[] = [
+  { key: 'action', label: 'Action', placeholder: 'connection.create' },
+  { key: 'actor', label: 'Actor', placeholder: 'alice' },
+  { key: 'from', label: 'From', instant: true },
+  { key: 'to', label: 'To', instant: true },
+];
 
 /** An export stops here rather than freeze the tab; narrow the filters for more. */
 const EXPORT_LIMIT = 50_000;
@@ -28,24 +33,18 @@ const CSV_COLUMNS: { header: string; value: (e: AuditEntryView) => unknown }[] =
 
 export function AuditPage() {
   const api = useApi();
-  const { filters, draft, edit, apply } = useUrlFilters(FILTERS);
+  const filters = useUrlFilters(FILTERS);
+  const { action, actor, from, to } = filters.filters;
   const [expanded, setExpanded] = useState<string | null>(null);
   const [exporting, setExporting] = useState<string | null>(null);
   const [exportError, setExportError] = useState<unknown>(null);
   const query: Partial<AuditQuery> = {
-    action: filters.action || undefined,
-    actor: filters.actor || undefined,
-    from: filters.from || undefined,
-    to: filters.to || undefined,
+    action: action || undefined,
+    actor: actor || undefined,
+    from: from || undefined,
+    to: to || undefined,
   };
-
-  const audit = useInfiniteQuery({
-    queryKey: ['audit', query],
-    queryFn: ({ pageParam }) => api.audit.list({ ...query, limit: 100, cursor: pageParam }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
-  });
-  const rows = audit.data?.pages.flatMap((p) => p.items) ?? [];
+  const audit = usePagedQuery(['audit', query], (cursor) => api.audit.list({ ...query, limit: 100, cursor }));
 
   /** Fetches every page under the current filters, then hands the file to the browser. */
   const exportAs = async (format: 'jsonl' | 'csv') => {
@@ -96,100 +95,54 @@ export function AuditPage() {
       />
       {exporting && <div className="notice notice-info">{exporting}</div>}
       {exportError !== null && <ErrorNotice error={exportError} what="export the audit log" />}
-      <form className="filters" onSubmit={apply}>
-        <Field label="Action">
-          <input
-            value={draft.action}
-            onChange={(e) => edit('action', e.target.value)}
-            placeholder="connection.create"
-          />
-        </Field>
-        <Field label="Actor">
-          <input value={draft.actor} onChange={(e) => edit('actor', e.target.value)} placeholder="alice" />
-        </Field>
-        <Field label="From">
-          <input
-            type="datetime-local"
-            value={toLocalInput(draft.from)}
-            onChange={(e) => edit('from', fromLocalInput(e.target.value))}
-          />
-        </Field>
-        <Field label="To">
-          <input
-            type="datetime-local"
-            value={toLocalInput(draft.to)}
-            onChange={(e) => edit('to', fromLocalInput(e.target.value))}
-          />
-        </Field>
-        <div className="filters-actions">
-          <button type="submit" className="button button-primary">
-            Filter
-          </button>
-        </div>
-      </form>
-      {audit.error ? (
-        <ErrorNotice error={audit.error} what="load the audit log" onRetry={() => void audit.refetch()} />
-      ) : !audit.data ? (
-        <Loading />
-      ) : (
-        <DataTable<AuditEntryView>
-          rows={rows}
-          rowKey={(e) => e.id}
-          onRowClick={(e) => setExpanded(expanded === e.id ? null : e.id)}
-          empty={
-            <EmptyState title="No audit entries match">
-              Changes made in the console or with the CLI are recorded here.
-            </EmptyState>
-          }
-          footer={
-            audit.hasNextPage && (
-              <button
-                type="button"
-                className="button"
-                onClick={() => void audit.fetchNextPage()}
-                disabled={audit.isFetchingNextPage}
+      <FilterBar filters={filters} inputs={FILTER_INPUTS} submitLabel="Filter" />
+      <PagedTable<AuditEntryView>
+        pages={audit}
+        what="load the audit log"
+        moreLabel="Load older entries"
+        rowKey={(e) => e.id}
+        onRowClick={(e) => setExpanded(expanded === e.id ? null : e.id)}
+        empty={
+          <EmptyState title={filters.active ? 'No audit entries match these filters' : 'No audit entries yet'}>
+            Changes made in the console or with the CLI are recorded here.
+          </EmptyState>
+        }
+        columns={[
+          { header: 'Time', cell: (e) => formatDateTime(e.time), width: '12rem' },
+          { header: 'Actor', cell: (e) => e.actor },
+          { header: 'Action', cell: (e) => <code>{e.action}</code> },
+          { header: 'Target', cell: (e) => e.target ?? <span className="muted">—</span> },
+          {
+            header: 'Outcome',
+            cell: (e) => (
+              <Badge
+                tone={
+                  e.outcome === 'ok' || e.outcome === 'success'
+                    ? 'good'
+                    : e.outcome === 'denied' || e.outcome === 'error'
+                      ? 'bad'
+                      : 'neutral'
+                }
               >
-                {audit.isFetchingNextPage ? 'Loading…' : 'Load older entries'}
-              </button>
-            )
-          }
-          columns={[
-            { header: 'Time', cell: (e) => formatDateTime(e.time), width: '12rem' },
-            { header: 'Actor', cell: (e) => e.actor },
-            { header: 'Action', cell: (e) => <code>{e.action}</code> },
-            { header: 'Target', cell: (e) => e.target ?? <span className="muted">—</span> },
-            {
-              header: 'Outcome',
-              cell: (e) => (
-                <Badge
-                  tone={
-                    e.outcome === 'ok' || e.outcome === 'success'
-                      ? 'good'
-                      : e.outcome === 'denied' || e.outcome === 'error'
-                        ? 'bad'
-                        : 'neutral'
-                  }
-                >
-                  {e.outcome}
-                </Badge>
+                {e.outcome}
+              </Badge>
+            ),
+          },
+          {
+            header: 'Details',
+            cell: (e) =>
+              expanded === e.id ? (
+                <pre className="details-json">
+                  {JSON.stringify({ ...e.details, hash: e.hash, prevHash: e.prevHash }, null, 2)}
+                </pre>
+              ) : (
+                <span className="muted small truncate">
+                  {Object.keys(e.details).length ? JSON.stringify(e.details) : '—'}
+                </span>
               ),
-            },
-            {
-              header: 'Details',
-              cell: (e) =>
-                expanded === e.id ? (
-                  <pre className="details-json">
-                    {JSON.stringify({ ...e.details, hash: e.hash, prevHash: e.prevHash }, null, 2)}
-                  </pre>
-                ) : (
-                  <span className="muted small truncate">
-                    {Object.keys(e.details).length ? JSON.stringify(e.details) : '—'}
-                  </span>
-                ),
-            },
-          ]}
-        />
-      )}
+          },
+        ]}
+      />
     </div>
   );
 }

@@ -3,9 +3,10 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { useApi, useConfig, useUser } from '../../app-context.js';
 import { can } from '../../auth/capabilities.js';
 import { Badge, Card, CodeBlock, ErrorNotice, Labels, Loading, PageHeader } from '../../components/ui.js';
-import { formatDateTime, formatDuration, relativeTime } from '../../lib/format.js';
+import { formatDateTime, relativeTime } from '../../lib/format.js';
 import { ciSnippet } from '../../lib/snippets.js';
 import { GrantsPanel } from '../grants/GrantsPanel.js';
+import { ConnectionTestNotice } from './ConnectionTestNotice.js';
 import { CredentialSummary } from './CredentialSummary.js';
 
 export function ConnectionPage() {
@@ -69,16 +70,7 @@ export function ConnectionPage() {
         }
       />
       {test.error && <ErrorNotice error={test.error} what="test the connection" />}
-      {test.data && (
-        <div className={`notice ${test.data.ok ? 'notice-good' : 'notice-error'}`} role="status">
-          <strong>{test.data.ok ? 'The upstream answered.' : 'The upstream did not answer as expected.'}</strong>{' '}
-          {test.data.message}
-          <span className="muted">
-            {test.data.agent ? ` — via agent ${test.data.agent}` : ''}
-            {test.data.latencyMs != null ? `, ${formatDuration(test.data.latencyMs)}` : ''}
-          </span>
-        </div>
-      )}
+      {test.data && <ConnectionTestNotice result={test.data} />}
 
       <div className="grid grid-3">
         <Card title="Details" className="span-2">

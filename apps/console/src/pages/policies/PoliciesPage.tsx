@@ -5,11 +5,30 @@ import { useApi, useUser } from '../../app-context.js';
 import { ApiFailure } from '../../api/errors.js';
 import { can } from '../../auth/capabilities.js';
 import { Card, ErrorNotice, Loading, PageHeader } from '../../components/ui.js';
+import { sameDocument, type DraftPath, type PolicyDraft } from '../../lib/policy-draft.js';
+import {
+  checkDraft,
+  fieldDomId,
+  messagesByField,
+  placeIssues,
+  serverIssues,
+  type FieldProblem,
+  type PolicyIssue,
+} from '../../lib/policy-issues.js';
 import { parsePolicyText, STARTER_POLICY } from '../../lib/policy-text.js';
+import { IssueSummary } from './IssueSummary.js';
+import { PolicyForm } from './PolicyForm.js';
 import { PolicyHistory } from './PolicyHistory.js';
 import { PolicyPreviewPane } from './PolicyPreviewPane.js';
+import { focusField, PolicyFormProvider } from './policy-fields.js';
 
 const pretty = (policy: Record<string, unknown>) => JSON.stringify(policy, null, 2);
+
+type View = 'form' | 'json';
+const VIEWS: { id: View; label: string }[] = [
+  { id: 'form', label: 'Form' },
+  { id: 'json', label: 'JSON' },
+];
 
 export function PoliciesPage() {
   const api = useApi();
@@ -17,7 +36,11 @@ export function PoliciesPage() {
   const admin = can(user, 'manage');
   const queryClient = useQueryClient();
   const current = useQuery({ queryKey: ['policy'], queryFn: api.policies.current });
+  // The JSON text is the draft: the form edits it through the parsed document, so both views,
+  // the preview and the history diff always show the same thing.
   const [text, setText] = useState<string | null>(null);
+  const [view, setView] = useState<View>('form');
+  const [previewRefusal, setPreviewRefusal] = useState<{ policy: PolicyDraft; issues: PolicyIssue[] } | null>(null);
   const missing = current.error instanceof ApiFailure && current.error.kind === 'missing-endpoint';
 
   // Start from the saved policy once it arrives (or the starter when there is none to load).
@@ -28,6 +51,7 @@ export function PoliciesPage() {
   }, [current.data, current.error, text]);
 
   const parsed = useMemo(() => (text === null ? null : parsePolicyText(text)), [text]);
+  const draft = parsed?.ok ? parsed.value : null;
   const onSaved = async (saved: PolicyView) => {
     queryClient.setQueryData(['policy'], saved);
     setText(pretty(saved.policy));
@@ -35,8 +59,37 @@ export function PoliciesPage() {
   };
   const save = useMutation({ mutationFn: api.policies.save, onSuccess: onSaved });
   const rollback = useMutation({ mutationFn: api.policies.rollback, onSuccess: onSaved });
-  const saveIssues = save.error instanceof ApiFailure ? save.error.issues : [];
-  const dirty = text !== null && current.data !== undefined && text !== pretty(current.data.policy);
+  // Compared as documents: the stored version comes back with its keys in PostgreSQL's order.
+  const dirty = current.data !== undefined && !(draft && sameDocument(draft, current.data.policy));
+
+  // The control plane's issues are about the draft it was sent: they stand until that draft changes.
+  const refusedSave = save.error instanceof ApiFailure && save.variables === draft ? save.error : null;
+  const problems: FieldProblem[] = useMemo(() => {
+    if (!parsed) return [];
+    if (!parsed.ok) return [{ field: [], where: 'JSON', message: parsed.error }];
+    const issues = [
+      ...checkDraft(parsed.value),
+      ...serverIssues(refusedSave?.issues ?? []),
+      ...(previewRefusal?.policy === parsed.value ? previewRefusal.issues : []),
+    ];
+    return placeIssues(issues, parsed.value);
+  }, [parsed, refusedSave, previewRefusal]);
+  const messages = useMemo(() => messagesByField(problems), [problems]);
+  const form = useMemo(
+    () =>
+      draft && {
+        draft,
+        problems: messages,
+        change: (edit: (d: PolicyDraft) => PolicyDraft) => setText(pretty(edit(draft))),
+      },
+    [draft, messages],
+  );
+
+  const goTo = (field: DraftPath) => {
+    const where = field.length === 0 || !draft ? 'json' : 'form';
+    setView(where);
+    focusField(fieldDomId(field));
+  };
 
   if (text === null || parsed === null) {
     return (
@@ -46,6 +99,7 @@ export function PoliciesPage() {
     );
   }
 
+  const jsonMessages = messages.get('') ?? [];
   return (
     <div className="page page-wide">
       <PageHeader
@@ -56,8 +110,9 @@ export function PoliciesPage() {
             <button
               type="button"
               className="button button-primary"
-              disabled={!parsed.ok || save.isPending || (!dirty && !missing)}
-              onClick={() => parsed.ok && save.mutate(parsed.value)}
+              disabled={problems.length > 0 || save.isPending || (!dirty && !missing)}
+              title={problems.length > 0 ? 'Fix the problems listed in the editor first' : undefined}
+              onClick={() => draft && save.mutate(draft)}
             >
               {save.isPending ? 'Saving…' : current.data ? `Save as v${current.data.version + 1}` : 'Save'}
             </button>
@@ -72,6 +127,9 @@ export function PoliciesPage() {
         />
       )}
       {rollback.error && <ErrorNotice error={rollback.error} what="roll back the policy" />}
+      {save.error && !(save.error instanceof ApiFailure && save.error.issues.length > 0) && (
+        <ErrorNotice error={save.error} what="save the policy" />
+      )}
       {(save.isSuccess || rollback.isSuccess) && !dirty && (
         <div className="notice notice-good">
           Saved. Agents receive the new version with their next configuration push.
@@ -81,34 +139,67 @@ export function PoliciesPage() {
         <Card
           title={current.data ? `Editor — based on v${current.data.version}${dirty ? ' (edited)' : ''}` : 'Editor'}
           className="policy-editor"
-        >
-          <textarea
-            className="mono editor"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            spellCheck={false}
-            readOnly={!admin}
-            aria-label="Policy document (JSON)"
-            aria-invalid={!parsed.ok}
-          />
-          {!parsed.ok && (
-            <div className="field-problem" role="alert">
-              {parsed.error}
-            </div>
-          )}
-          {saveIssues.length > 0 && (
-            <ul className="issue-list" role="alert">
-              {saveIssues.map((i) => (
-                <li key={`${i.path}:${i.message}`}>
-                  <code>{i.path || 'policy'}</code> {i.message}
-                </li>
+          actions={
+            <div className="tabs" role="tablist" aria-label="Editor view">
+              {VIEWS.map((v) => (
+                <button
+                  key={v.id}
+                  type="button"
+                  role="tab"
+                  id={`policy-tab-${v.id}`}
+                  aria-selected={view === v.id}
+                  aria-controls={`policy-panel-${v.id}`}
+                  className={`tab ${view === v.id ? 'active' : ''}`}
+                  onClick={() => setView(v.id)}
+                >
+                  {v.label}
+                </button>
               ))}
-            </ul>
-          )}
-          {save.error && saveIssues.length === 0 && <ErrorNotice error={save.error} what="save the policy" />}
+            </div>
+          }
+        >
+          <IssueSummary problems={problems} onGo={goTo} />
+          <div role="tabpanel" id={`policy-panel-${view}`} aria-labelledby={`policy-tab-${view}`}>
+            {view === 'json' ? (
+              <>
+                <textarea
+                  id={fieldDomId([])}
+                  className="mono editor"
+                  value={text}
+                  onChange={(e) => setText(e.target.value)}
+                  spellCheck={false}
+                  readOnly={!admin}
+                  aria-label="Policy document (JSON)"
+                  aria-invalid={jsonMessages.length > 0}
+                  aria-describedby={jsonMessages.length > 0 ? 'policy-json-note' : undefined}
+                />
+                {jsonMessages.length > 0 && (
+                  <div id="policy-json-note" className="field-problem">
+                    {jsonMessages.join(' · ')}
+                  </div>
+                )}
+              </>
+            ) : form ? (
+              <fieldset className="plain-fieldset" disabled={!admin}>
+                <PolicyFormProvider value={form}>
+                  <PolicyForm />
+                </PolicyFormProvider>
+              </fieldset>
+            ) : (
+              <div className="notice notice-warn">
+                The JSON is not valid, so the form cannot show it.{' '}
+                <button type="button" className="link-button" onClick={() => goTo([])}>
+                  Fix it in the JSON view
+                </button>
+              </div>
+            )}
+          </div>
           {!admin && <p className="muted small">Read-only: only admins change policies. You can still preview.</p>}
         </Card>
-        <PolicyPreviewPane policy={parsed.ok ? parsed.value : null} />
+        <PolicyPreviewPane
+          policy={draft && problems.length === 0 ? draft : null}
+          onRefused={(policy, issues) => setPreviewRefusal({ policy, issues: serverIssues(issues) })}
+        />
       </div>
       <PolicyHistory
         draft={text}

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useApi } from '../../app-context.js';
+import { ApiFailure } from '../../api/errors.js';
 import type { PolicyPreview } from '@portcullis/api';
 import { Badge, Card, decisionTone, ErrorNotice, Field } from '../../components/ui.js';
 
@@ -9,9 +10,16 @@ const SAMPLE_TEXT = 'Ada Lovelace, ada@example.com, card 4111 1111 1111 1111';
 /**
  * Live preview: every pause in typing sends the draft policy, the statement and the sample result
  * to POST /policies/preview. Either may be empty: without a statement the text is masked as any
- * allowed result would be; without text only the decision is shown.
+ * allowed result would be; without text only the decision is shown. A draft the control plane
+ * refuses goes back through `onRefused`, so its issues stand next to the editor's fields.
  */
-export function PolicyPreviewPane({ policy }: { policy: Record<string, unknown> | null }) {
+export function PolicyPreviewPane({
+  policy,
+  onRefused,
+}: {
+  policy: Record<string, unknown> | null;
+  onRefused: (policy: Record<string, unknown>, issues: { path: string; message: string }[]) => void;
+}) {
   const api = useApi();
   const [sql, setSql] = useState(SAMPLE_SQL);
   const [text, setText] = useState(SAMPLE_TEXT);
@@ -37,7 +45,9 @@ export function PolicyPreviewPane({ policy }: { policy: Record<string, unknown> 
           setError(null);
         })
         .catch((e: unknown) => {
-          if ((e as Error).name !== 'AbortError') setError(e);
+          if ((e as Error).name === 'AbortError') return;
+          setError(e);
+          if (policy && e instanceof ApiFailure && e.issues.length > 0) onRefused(policy, e.issues);
         })
         .finally(() => setPending(false));
     }, 400);
@@ -45,6 +55,7 @@ export function PolicyPreviewPane({ policy }: { policy: Record<string, unknown> 
       clearTimeout(timer);
       controller.abort();
     };
+    // onRefused is left out on purpose: a new callback each render must not send the preview again.
   }, [api, sql, text, policy]);
 
   const decision = result?.decision ?? null;
