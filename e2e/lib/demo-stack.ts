@@ -2,8 +2,10 @@
 // demo database behind a `demo-pg` connection granted to some groups, and one or more agents
 // serving it. One place, so every test sets it up (and tears it down) the same way.
 import assert from 'node:assert/strict';
+import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { demoPassword, seedDemoDatabase } from '../../deploy/local/demo-data.mjs';
+import { PrismaClient } from '../generated/demo-client/client.js';
 import { eventually } from './process.js';
 import {
   adminDatabaseUrl,
@@ -113,5 +115,12 @@ export function agentClient(
     user,
     password: token,
     ...config,
+  });
+}
+
+/** Prisma Client of `demo-pg` through an agent (driver adapter: node-postgres underneath). */
+export function agentPrisma(agent: Agent, token: string, user: string): PrismaClient {
+  return new PrismaClient({
+    adapter: new PrismaPg({ host: '127.0.0.1', port: agent.pgPort, database: 'demo-pg', user, password: token }),
   });
 }

@@ -8,13 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { BYPASS_CASES } from '../../packages/policy/src/testing/bypass-cases.js';
-import { PrismaClient } from '../generated/demo-client/client.js';
 import { eventually, repoRoot } from '../lib/process.js';
 import { api, databaseUrl, userToken, type Agent, type ControlPlane } from '../lib/stack.js';
-import { agentClient, startDemoStack, type DemoStack } from '../lib/demo-stack.js';
+import { agentClient, agentPrisma, startDemoStack, type DemoStack } from '../lib/demo-stack.js';
 
 const run = promisify(execFile);
 const CUSTOMERS = 10_000;
@@ -158,15 +156,7 @@ describe('policies on the PostgreSQL path', () => {
     const viaPsql = await psql('SELECT email, card_number, ssn FROM customers ORDER BY id LIMIT 2');
     assert.equal(viaPsql.stdout.trim(), '[EMAIL]|[CREDIT_CARD]|[US_SSN]\n[EMAIL]|[CREDIT_CARD]|[US_SSN]');
 
-    const prisma = new PrismaClient({
-      adapter: new PrismaPg({
-        host: '127.0.0.1',
-        port: agent.pgPort,
-        database: 'demo-pg',
-        user: 'carol',
-        password: carol,
-      }),
-    });
+    const prisma = agentPrisma(agent, carol, 'carol');
     try {
       const rows = await prisma.customer.findMany({ take: 3, orderBy: { id: 'asc' } });
       assert.equal(rows.length, 3);

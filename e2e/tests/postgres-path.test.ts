@@ -5,14 +5,12 @@ import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { PrismaPg } from '@prisma/adapter-pg';
 import { decodeJwt, SignJWT, importPKCS8 } from 'jose';
 import pg from 'pg';
 import postgres from 'postgres';
-import { PrismaClient } from '../generated/demo-client/client.js';
 import { eventually, sleep } from '../lib/process.js';
 import { api, clientToken, startIdp, userToken, type Agent, type ControlPlane, type Idp } from '../lib/stack.js';
-import { agentClient, startDemoStack, type DemoStack } from '../lib/demo-stack.js';
+import { agentClient, agentPrisma, startDemoStack, type DemoStack } from '../lib/demo-stack.js';
 
 const run = promisify(execFile);
 const PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
@@ -160,15 +158,7 @@ describe('PostgreSQL through the agent', () => {
   });
 
   test('Prisma Client with @prisma/adapter-pg', async () => {
-    const prisma = new PrismaClient({
-      adapter: new PrismaPg({
-        host: '127.0.0.1',
-        port: agent.pgPort,
-        database: 'demo-pg',
-        user: 'carol',
-        password: carol,
-      }),
-    });
+    const prisma = agentPrisma(agent, carol, 'carol');
     try {
       assert.equal(await prisma.customer.count(), 2000);
       const first = await prisma.customer.findMany({ take: 3, orderBy: { id: 'asc' } });

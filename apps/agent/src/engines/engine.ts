@@ -1,3 +1,4 @@
+import type { Server } from 'node:net';
 import type { Connection } from '@portcullis/proto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -38,3 +39,21 @@ export interface EngineDeps {
 }
 
 export type EngineFactory = (deps: EngineDeps) => Engine;
+
+/** Binds an engine's server; resolves with the bound address (port 0 picks a free one). */
+export function listenOn(
+  server: Server,
+  where: { host: string; port: number },
+  log: Logger,
+  what: string,
+): Promise<{ host: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where.port, where.host, () => {
+      server.off('error', reject);
+      const address = server.address() as import('node:net').AddressInfo;
+      log.info({ address: address.address, port: address.port }, `${what} listener ready`);
+      resolve({ host: address.address, port: address.port });
+    });
+  });
+}

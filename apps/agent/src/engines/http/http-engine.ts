@@ -24,7 +24,7 @@ import type { TokenVerifier, VerifiedIdentity } from '../../identity/token-verif
 import type { ActivePolicy } from '../../policy/active-policy.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import type { SnapshotSource } from '../../snapshot/snapshot-source.js';
-import type { Engine } from '../engine.js';
+import { listenOn, type Engine } from '../engine.js';
 import { RequestBudgets } from './budgets.js';
 import { apiShapeOf, dropLogprobs, errorBody, maskLlmRequest, profileRules, totalTokens, usageOf, type ApiShape } from './profiles.js';
 import { createMaskedStream, type StreamSummary } from './stream-masking.js';
@@ -140,15 +140,7 @@ export class HttpEngine implements Engine {
   }
 
   listen(): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
-        const address = this.server.address() as import('node:net').AddressInfo;
-        this.log.info({ address: address.address, port: address.port }, 'http listener ready');
-        resolve({ host: address.address, port: address.port });
-      });
-    });
+    return listenOn(this.server, this.options, this.log, 'http');
   }
 
   /** Closes the subject's keep-alive sockets, in-flight requests and streams included. */

@@ -10,7 +10,7 @@ import type { TokenVerifier, VerifiedIdentity } from '../../identity/token-verif
 import type { ActivePolicy } from '../../policy/active-policy.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import type { SnapshotSource } from '../../snapshot/snapshot-source.js';
-import type { Engine } from '../engine.js';
+import { listenOn, type Engine } from '../engine.js';
 import { HandshakeClosed, HandshakeReader } from './handshake-reader.js';
 import {
   AUTH_CLEARTEXT_MESSAGE,
@@ -121,15 +121,7 @@ export class PostgresEngine implements Engine {
   }
 
   listen(): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
-        const address = this.server.address() as net.AddressInfo;
-        this.log.info({ address: address.address, port: address.port }, 'postgres listener ready');
-        resolve({ host: address.address, port: address.port });
-      });
-    });
+    return listenOn(this.server, this.options, this.log, 'postgres');
   }
 
   endSessionsOf(subject: string, reason: string): number {
