@@ -20,6 +20,9 @@ const env = {
 const cpPort = new URL(env.CONTROL_PLANE_URL).port || '8080';
 const idpPort = new URL(env.IDP_URL).port || '8180';
 const issuer = `${env.IDP_URL}/realms/portcullis`;
+const llmPort = process.env.DEMO_LLM_PORT ?? '18181';
+const llmUrl = `http://127.0.0.1:${llmPort}`;
+const llmKey = `sk-demo-${randomBytes(12).toString('hex')}`;
 
 function step(text) {
   process.stdout.write(`\x1b[1m▸ ${text}\x1b[0m\n`);
@@ -121,6 +124,13 @@ try {
     ['--experimental-wasm-modules', '--no-warnings'],
   );
 
+  // A stand-in for a paid LLM API; its key is known to the agent only, never to clients.
+  step(`starting a mock OpenAI-compatible LLM on ${llmUrl}`);
+  await start('mock-llm', 'e2e/fixtures/serve-mock-llm.ts', { PORT: llmPort, MOCK_PROVIDER_KEY: llmKey }, /mock-llm listening on/, [
+    '--import',
+    'tsx',
+  ]);
+
   // 4. Register the demo through the public API, as alice (admin) would.
   const tokenRes = await fetch(`${issuer}/protocol/openid-connect/token`, {
     method: 'POST',
@@ -139,29 +149,48 @@ try {
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
 
-  step('registering demo connections and grants');
-  const connection = {
-    name: 'demo-pg',
-    kind: 'postgres',
-    target: demoTarget.toString(),
-    networkLabels: ['default'],
-    credential: { secretRef: 'env:DEMO_PG_PASSWORD' },
-    description: 'Synthetic customers (names, e-mails, SSNs, cards) and documents with embeddings',
-  };
-  const existing = await call('GET', '/connections/demo-pg');
-  if (existing.status === 404) {
-    const created = await call('POST', '/connections', connection);
-    if (created.status !== 201) throw new Error(`create demo-pg: ${created.status} ${JSON.stringify(created.body)}`);
-  } else {
-    const { name: _name, ...update } = connection;
-    await call('PATCH', '/connections/demo-pg', update);
-  }
-  const grants = (await call('GET', '/grants?connection=demo-pg')).body?.items ?? [];
-  for (const group of ['analysts', 'contractors', 'ci']) {
-    if (!grants.some((g) => g.group === group)) {
-      await call('POST', '/grants', { connection: 'demo-pg', group, reason: 'demo' });
+  /** Creates or updates a demo connection and grants it to these groups. */
+  async function ensureConnection(connection, groups) {
+    const existing = await call('GET', `/connections/${connection.name}`);
+    if (existing.status === 404) {
+      const created = await call('POST', '/connections', connection);
+      if (created.status !== 201) throw new Error(`create ${connection.name}: ${created.status} ${JSON.stringify(created.body)}`);
+    } else {
+      const { name: _name, ...update } = connection;
+      await call('PATCH', `/connections/${connection.name}`, update);
+    }
+    const grants = (await call('GET', `/grants?connection=${connection.name}`)).body?.items ?? [];
+    for (const group of groups) {
+      if (!grants.some((g) => g.group === group)) {
+        await call('POST', '/grants', { connection: connection.name, group, reason: 'demo' });
+      }
     }
   }
+
+  step('registering demo connections and grants');
+  await ensureConnection(
+    {
+      name: 'demo-pg',
+      kind: 'postgres',
+      target: demoTarget.toString(),
+      networkLabels: ['default'],
+      credential: { secretRef: 'env:DEMO_PG_PASSWORD' },
+      description: 'Synthetic customers (names, e-mails, SSNs, cards) and documents with embeddings',
+    },
+    ['analysts', 'contractors', 'ci'],
+  );
+  await ensureConnection(
+    {
+      name: 'demo-llm',
+      kind: 'llm',
+      target: `${llmUrl}/v1`,
+      networkLabels: ['default'],
+      credential: { secretRef: 'env:DEMO_LLM_KEY' },
+      options: { profile: 'openai-compatible' },
+      description: 'OpenAI-compatible mock model (echoes the prompt, answers with PII split across chunks)',
+    },
+    ['analysts', 'ci'],
+  );
 
   // The agent's token is shown once at registration; the demo keeps it in .data/demo.
   const agentFile = join(dataDir, 'agent.json');
@@ -188,6 +217,7 @@ try {
       PORTCULLIS_DATA_DIR: join(dataDir, 'agent'),
       PORTCULLIS_LABELS: 'default',
       DEMO_PG_PASSWORD: demoPassword,
+      DEMO_LLM_KEY: llmKey,
     },
     /listening/,
   );
@@ -197,7 +227,7 @@ try {
 
   Console and API      ${env.CONTROL_PLANE_URL}/  (API docs: ${env.CONTROL_PLANE_URL}/api/docs)
   Dev IdP              ${issuer}   (users alice, bob, carol, dave; password = user name)
-  Agent                postgres 127.0.0.1:15432, status http://127.0.0.1:9464/status
+  Agent                postgres 127.0.0.1:15432, http 127.0.0.1:18080, status http://127.0.0.1:9464/status
 
 Try, in another terminal:
   pnpm portcullis token --client-id ci-bot --client-secret ci-bot-secret
@@ -205,6 +235,9 @@ Try, in another terminal:
     psql "host=127.0.0.1 port=15432 dbname=demo-pg user=carol" -c 'select full_name, email from customers limit 3'
   PGPASSWORD=$(pnpm portcullis token --username alice --password alice) \\
     pnpm portcullis connections list --token "$PGPASSWORD"
+  curl -s http://127.0.0.1:18080/c/demo-llm/v1/chat/completions -H "authorization: Bearer $(pnpm portcullis token --username carol --password carol)" \\
+    -H 'content-type: application/json' -d '{"model":"mock-1","messages":[{"role":"user","content":"my card is 4111 1111 1111 1111"}]}'
+  pnpm portcullis connections test demo-llm --token "$(pnpm portcullis token --username alice --password alice)"
   curl -s http://127.0.0.1:9464/status
 `);
 } catch (error) {

@@ -106,13 +106,15 @@ describe('connection test: PostgreSQL, through the engine opener', () => {
 
 describe('connection test: HTTP kinds', () => {
   const seen: IncomingHttpHeaders[] = [];
+  const paths: string[] = [];
   let server: HttpServer;
   let base: string;
   before(async () => {
     server = createHttpServer((req, res) => {
       seen.push(req.headers);
-      if (req.url === '/hang/') return; // never answers
-      if (req.url === '/broken/') return void res.writeHead(503).end();
+      paths.push(req.url ?? '');
+      if (req.url?.startsWith('/hang/')) return; // never answers
+      if (req.url?.startsWith('/broken/')) return void res.writeHead(503).end();
       const key = req.headers['x-api-key'] ?? req.headers.authorization?.replace(/^Bearer /, '');
       // Echoes the key it got: the answer must carry the status line only, never the body.
       res.writeHead(key === KEY ? 200 : 401, { 'content-type': 'text/plain' }).end(`got ${String(key)}`);
@@ -125,11 +127,13 @@ describe('connection test: HTTP kinds', () => {
     const answer = await run(connection('llm', `${base}/v1`, KEY));
     assert.deepEqual({ ok: answer.ok, detail: answer.detail }, { ok: true, detail: 'HTTP 200 OK' });
     assert.equal(seen.at(-1)?.authorization, `Bearer ${KEY}`);
+    assert.equal(paths.at(-1), '/v1/models', 'an endpoint of the profile that checks the key');
     assert.ok(!JSON.stringify(answer).includes(KEY));
 
     const anthropic = await run(connection('llm', `${base}/v1`, KEY, { profile: 'anthropic' }));
     assert.equal(anthropic.ok, true);
     assert.equal(seen.at(-1)?.['x-api-key'], KEY);
+    assert.equal(seen.at(-1)?.['anthropic-version'], '2023-06-01');
     assert.equal(seen.at(-1)?.authorization, undefined);
   });
 
@@ -142,6 +146,7 @@ describe('connection test: HTTP kinds', () => {
     assert.match(refused.errorMessage, /refused the credential/);
     const broken = await run(connection('vector-http', `${base}/broken/`, KEY));
     assert.deepEqual({ ok: broken.ok, code: broken.errorCode }, { ok: false, code: '503' });
+    assert.equal(paths.at(-1), '/broken/collections');
   });
 
   it('reports a closed port and a silent upstream', async () => {

@@ -29,6 +29,16 @@ export interface ConnectionTestOptions {
 type Outcome = Omit<ConnectionTestAnswer, 'latencyMs'>;
 
 const PROBE_QUERY = 'SELECT current_user';
+/**
+ * What the HTTP test asks for, below the connection's base URL: an endpoint of the profile that
+ * checks the credential (a base URL alone often answers 404 whatever the key).
+ */
+const PROBE_PATHS: Record<string, { path: string; headers?: Record<string, string> }> = {
+  'openai-compatible': { path: '/models' },
+  anthropic: { path: '/models', headers: { 'anthropic-version': '2023-06-01' } },
+  qdrant: { path: '/collections' },
+  generic: { path: '' },
+};
 const MAX_FRAME = 1 << 20;
 /** How the test names itself upstream (application_name, User-Agent): its admins can tell it from clients. */
 const APPLICATION_NAME = 'portcullis connection test';
@@ -175,7 +185,8 @@ async function probeHttp(connection: Connection, credential: string | undefined,
     return failed('invalid_target', 'connection target is not a URL');
   }
   const { header, prefix } = parsed.options.upstreamAuth;
-  const headers: Record<string, string> = { 'user-agent': APPLICATION_NAME };
+  const probe = PROBE_PATHS[parsed.options.profile] ?? PROBE_PATHS.generic!;
+  const headers: Record<string, string> = { 'user-agent': APPLICATION_NAME, ...probe.headers };
   if (credential !== undefined) headers[header] = prefix + credential;
   // A client of its own: the engine's pools keep connections for clients, not for one probe.
   const client = new Client(url.origin, {
@@ -187,7 +198,7 @@ async function probeHttp(connection: Connection, credential: string | undefined,
   try {
     const res = await client.request({
       method: 'GET',
-      path: `${url.pathname}${url.search}`,
+      path: (probe.path ? url.pathname.replace(/\/$/, '') + probe.path : url.pathname) + url.search,
       headers,
       signal: deadline,
     });
