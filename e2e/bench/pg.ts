@@ -284,21 +284,21 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   try {
     const agentConn = { host: '127.0.0.1', port: agent.pgPort, db: 'bench-pg', user: 'ci-bot', password: token };
-    const paths: Record<string, () => Promise<Result>> = {
-      direct: () => pgbench('direct', { host: '127.0.0.1', port: 5432, db: BENCH_DB, user: 'postgres' }, mode),
-      pgbouncer: () =>
+    type Mode = 'simple' | 'prepared';
+    const paths: Record<string, (mode: Mode) => Promise<Result>> = {
+      direct: (mode) => pgbench('direct', { host: '127.0.0.1', port: 5432, db: BENCH_DB, user: 'postgres' }, mode),
+      pgbouncer: (mode) =>
         pgbench('pgbouncer', { host: '127.0.0.1', port: bouncer.port, db: BENCH_DB, user: 'postgres' }, mode),
-      'node-relay': () =>
+      'node-relay': (mode) =>
         pgbench('node-relay', { host: '127.0.0.1', port: relay.port, db: BENCH_DB, user: 'postgres' }, mode),
-      agent: () => controlPlaneAway(() => pgbench('agent', agentConn, mode)),
-      'agent+cp': () => pgbench('agent+cp', agentConn, mode),
+      agent: (mode) => controlPlaneAway(() => pgbench('agent', agentConn, mode)),
+      'agent+cp': (mode) => pgbench('agent+cp', agentConn, mode),
     };
-    let mode: 'simple' | 'prepared' = 'simple';
     // BENCH_ONLY=node-relay,agent runs just those paths (for profiling) and skips the rest of the report.
     const only = process.env.BENCH_ONLY?.split(',');
-    for (mode of ['simple', 'prepared'] as const) {
+    for (const mode of ['simple', 'prepared'] as const) {
       for (const [label, measure] of Object.entries(paths)) {
-        if (!only || only.includes(label)) results.push(await measure());
+        if (!only || only.includes(label)) results.push(await measure(mode));
       }
     }
     if (only) return;
@@ -325,7 +325,7 @@ async function main(): Promise<void> {
     await eventually(async () => (await agent.status()).configVersion !== before, {
       what: 'pass-through policy on agent',
     });
-    for (mode of ['simple', 'prepared'] as const) {
+    for (const mode of ['simple', 'prepared'] as const) {
       results.push(await controlPlaneAway(() => pgbench('agent-pass', agentConn, mode)));
     }
     const selectPlain = await selectAll(viaAgent);

@@ -83,6 +83,15 @@ export class ResultGuard {
     }
   }
 
+  /**
+   * Whether a result of this decision can need a guard at all, known before its columns are: most
+   * results have nothing to mask or count, and are answered without building one.
+   */
+  static needed(policy: PolicyInForce, decision: Decision | undefined): boolean {
+    const masks = decision?.masks;
+    return policy.compiled.policy.budgets !== undefined || !!masks?.entities.length || !!masks?.columns.length;
+  }
+
   /** Whether anything would be done at all (else no guard is needed). */
   get active(): boolean {
     return this.budget !== undefined || this.plans !== undefined || (this.columns === undefined && this.ctx !== undefined);

@@ -142,7 +142,8 @@ export class PostgresSession {
     this.client.on('data', (chunk: Buffer) => this.onClientData(chunk));
     this.upstream.on('data', (chunk: Buffer) => this.onUpstreamData(chunk));
     this.client.on('close', () => this.end(this.terminated ? 'ok' : 'client_closed'));
-    this.upstream.on('close', () => this.end('error', 'upstream closed the connection'));
+    // After the client's Terminate the upstream closing first is the normal end, not an error.
+    this.upstream.on('close', () => this.end(this.terminated ? 'ok' : 'error', this.terminated ? '' : 'upstream closed the connection'));
     this.client.on('error', () => this.end(this.terminated ? 'ok' : 'client_closed'));
     this.upstream.on('error', (error) => this.end('error', `upstream: ${error.message}`));
     // Backpressure: a slow reader on one side pauses the other side's socket.
@@ -417,15 +418,13 @@ export class PostgresSession {
     const head = this.tracker.head();
     const policy = this.policy.current();
     const decision = head?.decision;
-    const masks = decision?.masks;
-    // Most results have nothing to mask or count: answer that without building a guard.
-    if (!policy.compiled.policy.budgets && !masks?.entities.length && !masks?.columns.length) {
+    if (!ResultGuard.needed(policy, decision)) {
       this.guard = null;
       return;
     }
     const budget = statementBudget(policy.compiled, this.identity.subject, new Date());
     // Tables only matter to table-qualified column masks.
-    const analysis = masks?.columns.length ? this.judge.analysisOf(decision!) : undefined;
+    const analysis = decision?.masks?.columns.length ? this.judge.analysisOf(decision) : undefined;
     const tables = analysis ? analysis.statements.flatMap((s) => s.tables) : [];
     const guard = new ResultGuard(this.tracker.resultColumns, decision, policy, tables, budget);
     this.guard = guard.active ? { guard, policy } : null;
