@@ -32,7 +32,11 @@ export const PreviewHttpRequest = z.strictObject({
     .string()
     .regex(/^[A-Za-z]{1,20}$/, 'must be an HTTP method like POST')
     .transform((m) => m.toUpperCase()),
-  path: z.string().startsWith('/', 'must start with "/" (the path after /c/<connection>)').max(2000),
+  // As the agent decides: on the path alone, its query string removed.
+  path: z
+    .string()
+    .regex(/^\/[^?#]*$/, 'must start with "/" and hold no query string (the path after /c/<connection>)')
+    .max(2000),
   /** The request body as parsed JSON (what `match.httpBody` and `keywords` look at). */
   body: z.unknown().optional(),
 });

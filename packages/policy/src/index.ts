@@ -39,7 +39,6 @@ export {
 export { numericShape } from './sql/numeric-shape.js';
 export { STATEMENT_KINDS, type StatementKind } from './sql/kinds.js';
 export { GUARDRAIL_IDS, type GuardrailId } from './decide/guardrails.js';
-export { BODY_LIMITS, parseJsonPath, type JsonPath, type JsonPathResult } from './decide/body.js';
 export {
   compilePolicy,
   decide,

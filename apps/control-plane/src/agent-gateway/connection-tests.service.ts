@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { ConnectionTestResult, ControlMessage } from '@portcullis/proto';
 import { ChangeBus } from '../config-stream/change-bus.js';
 import { AgentPresence } from './agent-presence.service.js';
@@ -17,7 +17,9 @@ export interface TestingAgent {
 export type ConnectionTestRun =
   | { kind: 'answered'; agent: TestingAgent; result: ConnectionTestResult }
   | { kind: 'no-agent' }
-  | { kind: 'no-answer'; agent: TestingAgent; reason: string };
+  /** The request never left this replica (Redis unreachable): nothing was asked of the agent. */
+  | { kind: 'not-sent'; agent: TestingAgent }
+  | { kind: 'no-answer'; agent: TestingAgent };
 
 /**
  * Asks one online agent that serves a connection to open its upstream, and waits for the answer.
@@ -26,6 +28,8 @@ export type ConnectionTestRun =
  */
 @Injectable()
 export class ConnectionTests {
+  private readonly log = new Logger(ConnectionTests.name);
+
   constructor(
     private readonly presence: AgentPresence,
     private readonly streams: AgentStreams,
@@ -35,8 +39,9 @@ export class ConnectionTests {
 
   async run(connection: { name: string; networkLabels: string[] }): Promise<ConnectionTestRun> {
     const candidates = await this.presence.onlineAgentsServing(connection.networkLabels);
-    const agent = candidates.find((a) => this.streams.holds(a.id)) ?? candidates[0];
-    if (!agent) return { kind: 'no-agent' };
+    const chosen = candidates.find((a) => this.streams.holds(a.id)) ?? candidates[0];
+    if (!chosen) return { kind: 'no-agent' };
+    const agent: TestingAgent = { id: chosen.id, name: chosen.name };
 
     const requestId = randomUUID();
     const answer = this.answers.expect(requestId, CONNECTION_TEST_WAIT_MS);
@@ -47,11 +52,10 @@ export class ConnectionTests {
       if (!(await this.streams.deliver(agent.id, request))) await this.bus.publishToAgent(agent.id, request);
     } catch (err) {
       this.answers.cancel(requestId);
-      return { kind: 'no-answer', agent, reason: `the request could not be sent to it (${(err as Error).message})` };
+      this.log.warn(`connection test for agent ${agent.name} not sent: ${(err as Error).message}`);
+      return { kind: 'not-sent', agent };
     }
     const result = await answer;
-    return result
-      ? { kind: 'answered', agent, result }
-      : { kind: 'no-answer', agent, reason: `it did not answer within ${CONNECTION_TEST_WAIT_MS / 1000} s` };
+    return result ? { kind: 'answered', agent, result } : { kind: 'no-answer', agent };
   }
 }

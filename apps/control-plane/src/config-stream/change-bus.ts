@@ -11,8 +11,10 @@ const CONNECTION_TEST_RESULT = 'portcullis:connection-test-result';
 type Listener = (message: string) => void;
 
 /**
- * Redis pub/sub between control-plane replicas. Announcements are hints, not the source of truth:
- * a lost message only delays a push until the next reconciliation pass (see AgentStreams).
+ * Redis pub/sub between control-plane replicas. The announcements are hints, not the source of
+ * truth: a lost one only delays a push until the next reconciliation pass (see AgentStreams). The
+ * two request/answer channels are best-effort: a lost message there fails that connection test
+ * with a timeout, and the admin asks again.
  *  - config changed: every replica pushes fresh snapshots to the agents whose streams it holds;
  *  - agent connected: a replica still holding an older stream of that agent closes it;
  *  - to agent: the replica holding that agent's stream sends the message down it;

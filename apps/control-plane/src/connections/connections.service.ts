@@ -15,7 +15,7 @@ import {
   type CredentialInput,
   type UpdateConnection,
 } from '@portcullis/api';
-import { ConnectionTests, type ConnectionTestRun } from '../agent-gateway/connection-tests.service.js';
+import { CONNECTION_TEST_WAIT_MS, ConnectionTests, type ConnectionTestRun } from '../agent-gateway/connection-tests.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { actorName, type AuthenticatedUser } from '../auth/decorators.js';
 import { isUniqueViolation } from '../common/prisma-errors.js';
@@ -128,9 +128,14 @@ export class ConnectionsService {
         `no online agent serves connection "${connection.name}" (network labels: ${connection.networkLabels.join(', ')})`,
       );
     }
+    if (run.kind === 'not-sent') {
+      throw new ServiceUnavailableException(
+        `agent ${run.agent.name} could not be reached from this control plane to test "${connection.name}"; try again`,
+      );
+    }
     if (run.kind === 'no-answer') {
       throw new GatewayTimeoutException(
-        `agent ${run.agent.name} was asked to test "${connection.name}" but ${run.reason}`,
+        `agent ${run.agent.name} was asked to test "${connection.name}" but did not answer within ${CONNECTION_TEST_WAIT_MS / 1000} s`,
       );
     }
     const { result, agent } = run;
@@ -205,7 +210,7 @@ function view(row: ConnectionRow): ConnectionView {
 
 function testAuditDetails(run: ConnectionTestRun): Prisma.InputJsonObject {
   if (run.kind === 'no-agent') return { agent: null };
-  if (run.kind === 'no-answer') return { agent: run.agent.name, answered: false };
+  if (run.kind === 'no-answer' || run.kind === 'not-sent') return { agent: run.agent.name, answered: false, sent: run.kind === 'no-answer' };
   return {
     agent: run.agent.name,
     answered: true,

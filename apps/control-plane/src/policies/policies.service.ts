@@ -122,10 +122,10 @@ export class PoliciesService implements OnModuleInit {
     }
     const hashKey = maskingHashKey(this.config.secretKey);
     const identity = { subject: input.subject, groups: input.groups };
-    const decision = input.sql !== undefined
-      ? decide({ connection: input.connection, identity, sql: analyzeSql(input.sql) }, compiled, new Date())
-      : input.http !== undefined
-        ? decide({ connection: input.connection, identity, http: input.http }, compiled, new Date())
+    const sql = input.sql !== undefined ? analyzeSql(input.sql) : undefined;
+    const decision =
+      sql || input.http
+        ? decide({ connection: input.connection, identity, sql, http: input.http }, compiled, new Date())
         : undefined;
     let masked: PolicyPreview['masked'] = null;
     if (input.text !== undefined) {

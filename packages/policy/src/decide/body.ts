@@ -153,6 +153,7 @@ export class BodyView {
   private budget: number = BODY_LIMITS.values;
   private readonly selections = new Map<string, Selection>();
   private scanned?: { text: string; complete: boolean };
+  private compared?: { text: string; complete: boolean };
 
   /**
    * @param json the parsed body when it is JSON, else undefined
@@ -170,6 +171,15 @@ export class BodyView {
       this.selections.set(path.source, selection);
     }
     return selection;
+  }
+
+  /** `text()` as keywords compare it (see `comparable`), worked out once for all keyword rules. */
+  keywordText(): { text: string; complete: boolean } {
+    if (!this.compared) {
+      const { text, complete } = this.text();
+      this.compared = { text: comparable(text), complete };
+    }
+    return this.compared;
   }
 
   /** String values of the JSON body joined by NUL (so no keyword spans two), or the raw text. */
@@ -379,8 +389,8 @@ function escapeKeyword(k: string): string {
 
 /** The keyword found in the body (as written in the policy), 'no', or 'unknown' (limit hit). */
 export function findKeyword(k: Keywords, view: BodyView): { found: string } | 'no' | 'unknown' {
-  const { text, complete } = view.text();
-  const m = k.regex.exec(comparable(text));
+  const { text, complete } = view.keywordText();
+  const m = k.regex.exec(text);
   if (m) return { found: k.list[m.slice(1).findIndex((g) => g !== undefined)]! };
   return complete ? 'no' : 'unknown';
 }

@@ -85,6 +85,15 @@ describe('HTTP engine', () => {
     assert.ok((statement.result as any).usage.totalTokens > 0);
   });
 
+  it('reads a JSON body as JSON whatever its content type says, so the rules see what goes up', async () => {
+    const res = await fetch(`${base}/c/demo-llm/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token()}`, 'content-type': 'text/plain' },
+      body: JSON.stringify({ model: 'mock-1', max_tokens: 5000, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(res.status, 403);
+  });
+
   it('drops log probabilities from a masked answer: their tokens would spell the values piece by piece', async () => {
     const res = await call('/c/demo-llm/v1/chat/completions', {
       method: 'POST',

@@ -238,15 +238,19 @@ export class HttpEngine implements Engine {
       finish(error.status, blockDecision(undefined, error.message, 0));
       return this.send(res, shape, error, true);
     }
-    const isJson = raw.length > 0 && /json/i.test(req.headers['content-type'] ?? 'application/json');
+    // Read as JSON whatever the content type says: an upstream that ignores the header would act
+    // on JSON the body rules did not look at. Only a body declared JSON must parse.
+    const declaredJson = /json/i.test(req.headers['content-type'] ?? 'application/json');
     let body: any;
-    if (isJson) {
+    if (raw.length > 0) {
       try {
         body = JSON.parse(raw.toString('utf8'));
       } catch {
-        const refusal = new Refusal(400, 'the request body is not valid JSON', 'invalid_json');
-        finish(400, blockDecision(undefined, refusal.message, 0));
-        return this.send(res, shape, refusal);
+        if (declaredJson) {
+          const refusal = new Refusal(400, 'the request body is not valid JSON', 'invalid_json');
+          finish(400, blockDecision(undefined, refusal.message, 0));
+          return this.send(res, shape, refusal);
+        }
       }
     }
     if (typeof body?.model === 'string') record.model = body.model;
@@ -273,11 +277,14 @@ export class HttpEngine implements Engine {
     const ctx = this.maskContext(compiled, decision, active.hashKey, options);
     const counts = new Map<EntityType, number>();
     let upstreamBody: Buffer | string = raw;
-    if (ctx && options.maskRequests && body !== undefined) {
-      if (options.kind === 'llm') maskLlmRequest(body, ctx, counts);
-      else body = maskJson(body, ctx, counts);
-      // Serialised again even when nothing was masked: what goes up is exactly what was checked
-      // (the client's bytes could hold duplicate keys that another parser reads the other way).
+    if (body !== undefined) {
+      if (ctx && options.maskRequests) {
+        if (options.kind === 'llm') maskLlmRequest(body, ctx, counts);
+        else body = maskJson(body, ctx, counts);
+      }
+      // Serialised again even when nothing was masked: what goes up is exactly what the policy
+      // and the masks read (the client's bytes could hold duplicate keys that another parser
+      // reads the other way).
       upstreamBody = JSON.stringify(body);
       record.requestText = upstreamBody;
     }
@@ -710,6 +717,8 @@ function collect(body: Readable, limit: number, tooLarge: () => Refusal): Promis
     // Closed before its end: the peer went away in the middle of the body.
     const onClose = () => settle(new Error('the body ended before it was complete'));
     if (body.readableEnded) return settle();
+    // Gone while the request was being authenticated: its 'close' has already been emitted.
+    if (body.destroyed) return settle(new Error('the body ended before it was complete'));
     body.on('data', onData).once('end', onEnd).once('error', settle).once('close', onClose);
   });
 }
