@@ -123,6 +123,11 @@ export function maskLlmRequest(body: any, ctx: MaskContext, counts: Map<EntityTy
   for (const key of ['system', 'prompt', 'input', 'instructions']) if (body[key] !== undefined) maskContent(body, key);
 }
 
+/** What stands in for dropped log probabilities: the same JSON type, empty. */
+export function withoutLogprobs(logprobs: unknown): [] | null {
+  return Array.isArray(logprobs) ? [] : null;
+}
+
 /**
  * Log probabilities spell an answer token by token ("4111", " 1111", ...), pieces in which no
  * detector can see a whole value, so a masked answer carries none: every `logprobs` (choices of
@@ -136,7 +141,7 @@ export function dropLogprobs(body: unknown, depth = 0): void {
   }
   const holder = body as Record<string, unknown>;
   for (const key of Object.keys(holder)) {
-    if (key === 'logprobs') holder[key] = Array.isArray(holder[key]) ? [] : null;
+    if (key === 'logprobs') holder[key] = withoutLogprobs(holder[key]);
     else dropLogprobs(holder[key], depth + 1);
   }
 }

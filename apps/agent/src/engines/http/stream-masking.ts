@@ -1,5 +1,6 @@
 import { createStreamMasker, maskJson, maskText, type EntityType, type MaskContext, type StreamMasker } from '@portcullis/policy';
 import { createSseParser, DEFAULT_MAX_SSE_LINE, formatSse, type SseEvent } from './sse.js';
+import { withoutLogprobs } from './profiles.js';
 
 export type StreamProfile = 'openai' | 'anthropic' | 'generic';
 
@@ -172,7 +173,7 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
     if (typeof piece === 'string') assemble(piece);
     // The rest of the choice (tool call arguments, refusals) is masked whole; logprobs are dropped
     // while masking, as their tokens and bytes spell the unmasked text piece by piece.
-    if (ctx && choice.logprobs != null) choice = { ...choice, logprobs: null };
+    if (ctx && choice.logprobs != null) choice = { ...choice, logprobs: withoutLogprobs(choice.logprobs) };
     if (isChat) {
       const { content: _content, ...delta } = choice.delta;
       const result = maskWhole({ ...choice, delta }) as any;
@@ -236,6 +237,11 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
       flushResponses((p) => p.ids.output_index === body.output_index && p.ids.content_index === body.content_index);
     if (type === 'response.output_item.done') flushResponses((p) => p.ids.output_index === body.output_index);
     if (RESPONSE_END.has(type)) flushResponses(() => true);
+    if (BINARY_DELTAS.has(type)) {
+      // Base64 audio, not text: detectors would only find false matches in it and corrupt it.
+      const { delta, ...rest } = body;
+      return emitResponses(event.event, event.id, { ...(maskRepeated(rest) as Record<string, unknown>), delta });
+    }
     emitResponses(event.event, event.id, maskRepeated(body) as Record<string, unknown>);
   }
 
@@ -297,7 +303,7 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
     if (Array.isArray(value)) return value.map(maskRepeated);
     if (value !== null && typeof value === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = k === 'logprobs' && Array.isArray(v) ? [] : maskRepeated(v);
+      for (const [k, v] of Object.entries(value)) out[k] = k === 'logprobs' ? withoutLogprobs(v) : maskRepeated(v);
       return out;
     }
     return maskWhole(value);
