@@ -181,23 +181,32 @@ export function Field({
   const generatedId = useId();
   const id = fixedId ?? generatedId;
   const noteId = `${id}-note`;
-  const hasNote = problems.length > 0 || !!hint;
   return (
     <div className={`field ${problems.length > 0 ? 'field-invalid' : ''}`}>
       <label className="field-label" htmlFor={id}>
         {label}
       </label>
-      {cloneElement(children, {
-        id,
-        'aria-describedby': hasNote ? noteId : undefined,
-        'aria-invalid': problems.length > 0 || undefined,
-      })}
-      {hasNote && (
-        <span id={noteId} className={problems.length > 0 ? 'field-problem' : 'field-hint'}>
-          {problems.length > 0 ? problems.join(' · ') : hint}
-        </span>
-      )}
+      {cloneElement(children, { id, ...noteProps(noteId, problems, hint) })}
+      <FieldNote id={noteId} problems={problems} hint={hint} />
     </div>
+  );
+}
+
+/** What ties a control to its FieldNote, for controls Field cannot wrap (checkboxes, groups of them). */
+export function noteProps(noteId: string, problems: string[], hint?: ReactNode) {
+  return {
+    'aria-describedby': problems.length > 0 || hint ? noteId : undefined,
+    'aria-invalid': problems.length > 0 || undefined,
+  };
+}
+
+/** A control's problems, or else its hint. */
+export function FieldNote({ id, problems, hint }: { id: string; problems: string[]; hint?: ReactNode }) {
+  if (problems.length === 0 && !hint) return null;
+  return (
+    <span id={id} className={problems.length > 0 ? 'field-problem' : 'field-hint'}>
+      {problems.length > 0 ? problems.join(' · ') : hint}
+    </span>
   );
 }
 

@@ -76,6 +76,9 @@ describe('editing a draft policy', () => {
     assert.equal(parseNumber(''), undefined);
     assert.equal(parseNumber(' 1000 '), 1000);
     assert.equal(parseNumber('ten'), 'ten', 'kept as typed so the schema says what is wrong');
+    assert.equal(parseNumber('-2.5'), -2.5);
+    for (const text of ['0x10', '1e3', 'Infinity', '.5'])
+      assert.equal(parseNumber(text), text, `${text} is not decimal text, so it stays as typed`);
     assert.deepEqual(parseScalarList('gpt-4, 5, true, null, "7"'), ['gpt-4', 5, true, null, '7']);
     for (const value of ['gpt-4', '5', 'true', 5, null, 'say "hi"'])
       assert.deepEqual(parseScalar(formatScalar(value)), value, `${JSON.stringify(value)} reads back as itself`);

@@ -111,11 +111,7 @@ export function parseList(text: string): string[] | undefined {
   return items.length > 0 ? items : undefined;
 }
 
-export function formatList(value: unknown): string {
-  if (value === undefined) return '';
-  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
+const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 /**
  * A number field's text: a number when it reads as one, empty as absent, anything else kept as
@@ -124,8 +120,8 @@ export function formatList(value: unknown): string {
 export function parseNumber(text: string): number | string | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
-  const n = Number(trimmed);
-  return Number.isFinite(n) ? n : trimmed;
+  // Decimal only: Number() would also read "0x10", "1e3" or "Infinity", which nobody means here.
+  return DECIMAL.test(trimmed) ? Number(trimmed) : trimmed;
 }
 
 /**
@@ -156,11 +152,20 @@ export function formatScalar(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A list field's text: its items, each as `formatItem` writes it, comma-separated. */
+const listText = (value: unknown, formatItem: (item: unknown) => string): string =>
+  Array.isArray(value) ? value.map(formatItem).join(', ') : formatItem(value);
+
 export function formatScalarList(value: unknown): string {
-  return Array.isArray(value) ? value.map(formatScalar).join(', ') : formatScalar(value);
+  return listText(value, formatScalar);
 }
 
 export function formatValue(value: unknown): string {
   if (value === undefined) return '';
   return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** The inverse of parseList: strings as they are, anything else as JSON. */
+export function formatList(value: unknown): string {
+  return listText(value, formatValue);
 }

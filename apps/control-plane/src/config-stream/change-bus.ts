@@ -46,43 +46,45 @@ export class ChangeBus implements OnModuleDestroy {
   }
 
   async onAgentConnected(listener: (agentId: string, connectedAt: Date) => void): Promise<void> {
-    await this.listen(AGENT_CONNECTED, (message) => {
-      try {
-        const { agentId, connectedAt } = JSON.parse(message) as { agentId: unknown; connectedAt: unknown };
-        if (typeof agentId === 'string' && typeof connectedAt === 'number') listener(agentId, new Date(connectedAt));
-      } catch {
-        this.log.warn(`ignored a malformed ${AGENT_CONNECTED} message`);
-      }
+    await this.listenJson(AGENT_CONNECTED, ({ agentId, connectedAt }) => {
+      if (typeof agentId === 'string' && typeof connectedAt === 'number') listener(agentId, new Date(connectedAt));
     });
   }
 
   async publishToAgent(agentId: string, message: ControlMessage): Promise<void> {
-    const encoded = Buffer.from(ControlMessage.encode(message).finish()).toString('base64');
-    await this.publisher.publish(TO_AGENT, JSON.stringify({ agentId, message: encoded }));
+    await this.publisher.publish(
+      TO_AGENT,
+      JSON.stringify({ agentId, message: toBase64(ControlMessage.encode(message).finish()) }),
+    );
   }
 
   async onToAgent(listener: (agentId: string, message: ControlMessage) => void): Promise<void> {
-    await this.listen(TO_AGENT, (raw) => {
-      try {
-        const { agentId, message } = JSON.parse(raw) as { agentId: unknown; message: unknown };
-        if (typeof agentId === 'string' && typeof message === 'string')
-          listener(agentId, ControlMessage.decode(Buffer.from(message, 'base64')));
-      } catch {
-        this.log.warn(`ignored a malformed ${TO_AGENT} message`);
-      }
+    await this.listenJson(TO_AGENT, ({ agentId, message }) => {
+      if (typeof agentId === 'string' && typeof message === 'string')
+        listener(agentId, ControlMessage.decode(fromBase64(message)));
     });
   }
 
   async publishConnectionTestResult(result: ConnectionTestResult): Promise<void> {
-    await this.publisher.publish(CONNECTION_TEST_RESULT, JSON.stringify(ConnectionTestResult.toJSON(result)));
+    await this.publisher.publish(
+      CONNECTION_TEST_RESULT,
+      JSON.stringify({ result: toBase64(ConnectionTestResult.encode(result).finish()) }),
+    );
   }
 
   async onConnectionTestResult(listener: (result: ConnectionTestResult) => void): Promise<void> {
-    await this.listen(CONNECTION_TEST_RESULT, (raw) => {
+    await this.listenJson(CONNECTION_TEST_RESULT, ({ result }) => {
+      if (typeof result === 'string') listener(ConnectionTestResult.decode(fromBase64(result)));
+    });
+  }
+
+  /** A channel of JSON objects (protobuf messages travel inside as base64); malformed ones are logged and dropped. */
+  private async listenJson(channel: string, handle: (message: Record<string, unknown>) => void): Promise<void> {
+    await this.listen(channel, (raw) => {
       try {
-        listener(ConnectionTestResult.fromJSON(JSON.parse(raw)));
+        handle(JSON.parse(raw) as Record<string, unknown>);
       } catch {
-        this.log.warn(`ignored a malformed ${CONNECTION_TEST_RESULT} message`);
+        this.log.warn(`ignored a malformed ${channel} message`);
       }
     });
   }
@@ -110,3 +112,6 @@ export class ChangeBus implements OnModuleDestroy {
     this.subscriber?.disconnect();
   }
 }
+
+const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+const fromBase64 = (text: string): Uint8Array => Buffer.from(text, 'base64');

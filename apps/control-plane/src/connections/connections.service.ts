@@ -135,7 +135,7 @@ export class ConnectionsService {
     }
     if (run.kind === 'no-answer') {
       throw new GatewayTimeoutException(
-        `agent ${run.agent.name} was asked to test "${connection.name}" but did not answer within ${CONNECTION_TEST_WAIT_MS / 1000} s`,
+        `agent ${run.agent.name} was asked to test "${connection.name}" but it did not answer within ${CONNECTION_TEST_WAIT_MS / 1000} s`,
       );
     }
     const { result, agent } = run;

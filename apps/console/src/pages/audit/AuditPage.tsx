@@ -119,7 +119,7 @@ export function AuditPage() {
                 tone={
                   e.outcome === 'ok' || e.outcome === 'success'
                     ? 'good'
-                    : e.outcome === 'denied' || e.outcome === 'error'
+                    : e.outcome === 'denied' || e.outcome === 'error' || e.outcome === 'failed'
                       ? 'bad'
                       : 'neutral'
                 }

@@ -1,10 +1,9 @@
 import { useState, type FormEvent } from 'react';
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { useNavigate, useSearchParams } from 'react-router';
 import type { IdentityView } from '@portcullis/api';
 import { useApi } from '../../app-context.js';
-import { DataTable } from '../../components/DataTable.js';
-import { Badge, EmptyState, ErrorNotice, Labels, Loading, PageHeader } from '../../components/ui.js';
+import { PagedTable, usePagedQuery } from '../../components/PagedTable.js';
+import { Badge, EmptyState, Labels, PageHeader } from '../../components/ui.js';
 import { formatDateTime, relativeTime } from '../../lib/format.js';
 
 /** /identities?username=&status=disabled|enabled — filters live in the URL. */
@@ -20,14 +19,11 @@ export function IdentitiesPage() {
     disabled: status === 'disabled' ? true : status === 'enabled' ? false : undefined,
   };
 
-  const identities = useInfiniteQuery({
-    queryKey: ['identities', query],
-    queryFn: ({ pageParam }) => api.identities.list({ ...query, limit: 100, cursor: pageParam }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
-    refetchInterval: (q) => ((q.state.data?.pages.length ?? 0) <= 1 ? 10_000 : false),
-  });
-  const rows = identities.data?.pages.flatMap((p) => p.items) ?? [];
+  const identities = usePagedQuery(
+    ['identities', query],
+    (cursor) => api.identities.list({ ...query, limit: 100, cursor }),
+    { refreshMs: 10_000 },
+  );
   const setFilter = (key: string, value: string) => {
     const next = new URLSearchParams(params);
     if (value) next.set(key, value);
@@ -62,67 +58,51 @@ export function IdentitiesPage() {
           </form>
         }
       />
-      {identities.error ? (
-        <ErrorNotice error={identities.error} what="load identities" onRetry={() => void identities.refetch()} />
-      ) : !identities.data ? (
-        <Loading />
-      ) : (
-        <DataTable<IdentityView>
-          rows={rows}
-          rowKey={(i) => i.subject}
-          onRowClick={(i) => void navigate(`/identities/${encodeURIComponent(i.subject)}`)}
-          empty={
-            <EmptyState title={username || status ? 'No identity matches' : 'No identities seen yet'}>
-              {username || status
-                ? 'Try another name or status.'
-                : 'Identities appear once they use a token with the console, the CLI or an agent.'}
-            </EmptyState>
-          }
-          footer={
-            identities.hasNextPage && (
-              <button
-                type="button"
-                className="button"
-                onClick={() => void identities.fetchNextPage()}
-                disabled={identities.isFetchingNextPage}
-              >
-                {identities.isFetchingNextPage ? 'Loading…' : 'Load more'}
-              </button>
-            )
-          }
-          columns={[
-            {
-              header: 'Identity',
-              cell: (i) => (
-                <div>
-                  <strong>{i.username ?? i.subject}</strong>
-                  <div className="muted small mono">{i.subject}</div>
-                </div>
+      <PagedTable<IdentityView>
+        pages={identities}
+        what="load identities"
+        moreLabel="Load more"
+        rowKey={(i) => i.subject}
+        onRowClick={(i) => void navigate(`/identities/${encodeURIComponent(i.subject)}`)}
+        empty={
+          <EmptyState title={username || status ? 'No identity matches' : 'No identities seen yet'}>
+            {username || status
+              ? 'Try another name or status.'
+              : 'Identities appear once they use a token with the console, the CLI or an agent.'}
+          </EmptyState>
+        }
+        columns={[
+          {
+            header: 'Identity',
+            cell: (i) => (
+              <div>
+                <strong>{i.username ?? i.subject}</strong>
+                <div className="muted small mono">{i.subject}</div>
+              </div>
+            ),
+          },
+          {
+            header: 'Groups',
+            cell: (i) => (i.groups.length ? <Labels labels={i.groups} /> : <span className="muted">—</span>),
+          },
+          { header: 'Roles', cell: (i) => i.roles.join(', ') || <span className="muted">—</span> },
+          {
+            header: 'Last seen',
+            cell: (i) => <span title={formatDateTime(i.lastSeenAt)}>{relativeTime(i.lastSeenAt)}</span>,
+          },
+          {
+            header: 'Status',
+            cell: (i) =>
+              i.disabled ? (
+                <Badge tone="bad" title={i.disableReason ?? undefined}>
+                  disabled
+                </Badge>
+              ) : (
+                <Badge tone="good">active</Badge>
               ),
-            },
-            {
-              header: 'Groups',
-              cell: (i) => (i.groups.length ? <Labels labels={i.groups} /> : <span className="muted">—</span>),
-            },
-            { header: 'Roles', cell: (i) => i.roles.join(', ') || <span className="muted">—</span> },
-            {
-              header: 'Last seen',
-              cell: (i) => <span title={formatDateTime(i.lastSeenAt)}>{relativeTime(i.lastSeenAt)}</span>,
-            },
-            {
-              header: 'Status',
-              cell: (i) =>
-                i.disabled ? (
-                  <Badge tone="bad" title={i.disableReason ?? undefined}>
-                    disabled
-                  </Badge>
-                ) : (
-                  <Badge tone="good">active</Badge>
-                ),
-            },
-          ]}
-        />
-      )}
+          },
+        ]}
+      />
     </div>
   );
 }

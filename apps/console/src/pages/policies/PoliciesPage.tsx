@@ -148,7 +148,7 @@ export function PoliciesPage() {
                   role="tab"
                   id={`policy-tab-${v.id}`}
                   aria-selected={view === v.id}
-                  aria-controls={`policy-panel-${v.id}`}
+                  aria-controls="policy-panel"
                   className={`tab ${view === v.id ? 'active' : ''}`}
                   onClick={() => setView(v.id)}
                 >
@@ -159,7 +159,7 @@ export function PoliciesPage() {
           }
         >
           <IssueSummary problems={problems} onGo={goTo} />
-          <div role="tabpanel" id={`policy-panel-${view}`} aria-labelledby={`policy-tab-${view}`}>
+          <div role="tabpanel" id="policy-panel" aria-labelledby={`policy-tab-${view}`}>
             {view === 'json' ? (
               <>
                 <textarea
@@ -196,6 +196,8 @@ export function PoliciesPage() {
           </div>
           {!admin && <p className="muted small">Read-only: only admins change policies. You can still preview.</p>}
         </Card>
+        {/* Held back while the draft has problems, including those a refused preview reported: the
+            next edit makes a new draft, which clears them and previews again, so no refusal loops. */}
         <PolicyPreviewPane
           policy={draft && problems.length === 0 ? draft : null}
           onRefused={(policy, issues) => setPreviewRefusal({ policy, issues: serverIssues(issues) })}

@@ -12,6 +12,8 @@ const SAMPLE_TEXT = 'Ada Lovelace, ada@example.com, card 4111 1111 1111 1111';
  * to POST /policies/preview. Either may be empty: without a statement the text is masked as any
  * allowed result would be; without text only the decision is shown. A draft the control plane
  * refuses goes back through `onRefused`, so its issues stand next to the editor's fields.
+ * `policy` is null while the draft has problems: nothing is sent then, because the control plane
+ * would preview the saved policy instead and its decision would pass for the draft's.
  */
 export function PolicyPreviewPane({
   policy,
@@ -28,18 +30,16 @@ export function PolicyPreviewPane({
   const [pending, setPending] = useState(false);
 
   useEffect(() => {
-    if (!sql.trim() && !text.trim()) {
+    if (!policy || (!sql.trim() && !text.trim())) {
       setResult(null);
+      setError(null);
       return;
     }
     const controller = new AbortController();
     const timer = setTimeout(() => {
       setPending(true);
       api.policies
-        .preview(
-          { ...(sql.trim() ? { sql } : {}), ...(text.trim() ? { text } : {}), ...(policy ? { policy } : {}) },
-          controller.signal,
-        )
+        .preview({ policy, ...(sql.trim() ? { sql } : {}), ...(text.trim() ? { text } : {}) }, controller.signal)
         .then((r) => {
           setResult(r);
           setError(null);
@@ -47,7 +47,7 @@ export function PolicyPreviewPane({
         .catch((e: unknown) => {
           if ((e as Error).name === 'AbortError') return;
           setError(e);
-          if (policy && e instanceof ApiFailure && e.issues.length > 0) onRefused(policy, e.issues);
+          if (e instanceof ApiFailure && e.issues.length > 0) onRefused(policy, e.issues);
         })
         .finally(() => setPending(false));
     }, 400);
@@ -84,7 +84,7 @@ export function PolicyPreviewPane({
           spellCheck={false}
         />
       </Field>
-      {!policy && <p className="muted small">The draft has errors: previewing against the saved policy.</p>}
+      {!policy && <div className="notice notice-warn">Fix the problems in the draft to preview it.</div>}
       {error !== null && <ErrorNotice error={error} what="preview the policy" />}
       {result && (
         <div className="stack preview-result">

@@ -1,5 +1,5 @@
 import { createContext, useContext, useId, useState, type ReactNode } from 'react';
-import { Field } from '../../components/ui.js';
+import { Field, FieldNote, noteProps } from '../../components/ui.js';
 import { fromLocalInput, toLocalInput } from '../../lib/datetime.js';
 import {
   appendItem,
@@ -211,16 +211,6 @@ export function BooleanField({ path, hint }: { path: DraftPath; hint?: ReactNode
   );
 }
 
-/** A control's problems, or else its hint (as Field shows them), for controls Field cannot wrap. */
-function FieldNote({ id, problems, hint }: { id: string; problems: string[]; hint?: ReactNode }) {
-  if (problems.length === 0 && !hint) return null;
-  return (
-    <span id={id} className={problems.length > 0 ? 'field-problem' : 'field-hint'}>
-      {problems.length > 0 ? problems.join(' · ') : hint}
-    </span>
-  );
-}
-
 /** A setting that is on or off; `fallback` is what leaving it out means. */
 export function CheckboxField({ path, fallback, hint }: { path: DraftPath; fallback: boolean; hint?: ReactNode }) {
   const f = useField(path);
@@ -234,8 +224,7 @@ export function CheckboxField({ path, fallback, hint }: { path: DraftPath; fallb
           id={f.id}
           checked={f.value === undefined ? fallback : f.value === true}
           onChange={(e) => f.set(e.target.checked)}
-          aria-invalid={invalid || undefined}
-          aria-describedby={invalid || hint ? noteId : undefined}
+          {...noteProps(noteId, f.problems, hint)}
         />{' '}
         {f.label}
       </label>
@@ -256,7 +245,7 @@ export function ChoicesField({
 }) {
   const f = useField(path);
   const noteId = `${f.id}-note`;
-  const invalid = f.problems.length > 0;
+  const note = noteProps(noteId, f.problems, hint);
   const chosen = Array.isArray(f.value) ? f.value.map(formatValue) : [];
   const shown = [...options, ...chosen.filter((c) => !options.includes(c))];
   const toggle = (name: string, on: boolean) => {
@@ -267,8 +256,8 @@ export function ChoicesField({
     <fieldset
       id={f.id}
       tabIndex={-1}
-      className={`field choices ${invalid ? 'field-invalid' : ''}`}
-      aria-describedby={invalid || hint ? noteId : undefined}
+      className={`field choices ${f.problems.length > 0 ? 'field-invalid' : ''}`}
+      aria-describedby={note['aria-describedby']}
     >
       <legend className="field-label">{f.label}</legend>
       <div className="choices-grid">
@@ -278,7 +267,7 @@ export function ChoicesField({
               type="checkbox"
               checked={chosen.includes(name)}
               onChange={(e) => toggle(name, e.target.checked)}
-              aria-invalid={invalid || undefined}
+              aria-invalid={note['aria-invalid']}
             />{' '}
             {name}
           </label>
