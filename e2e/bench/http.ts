@@ -4,8 +4,8 @@
 // chat completions (requests/s, p50/p99), sequential single calls (median time of one call), then
 // streamed answers of 1 KB and 64 KB (time to first token and total time, median of sequential
 // calls). The agent is loaded twice: with the control plane and its database competing for the
-// cores as they are, then with both at the lowest CPU priority, as if on their own machines as in
-// production; every recording must reach the control plane. Reports; never fails on machine
+// cores, then with the control plane paused, as if on its own machine as in production; every
+// recording must reach the control plane afterwards. Reports; never fails on machine
 // noise. BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_STREAMS tune it; BENCH_PROFILE=<dir> writes CPU
 // profiles of the agent and the control plane into that folder. Each load phase reports the CPU
 // seconds every process used, so who competes is visible.
@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import http from 'node:http';
-import { setPriority } from 'node:os';
 import { MOCK_PROVIDER_KEY } from '../fixtures/mock-llm.js';
 import { eventually, freePort, repoRoot, sleep, TestProcess } from '../lib/process.js';
 import {
@@ -336,15 +335,20 @@ async function run(stops: Array<() => Promise<unknown>>): Promise<void> {
   for (const path of paths.slice(0, 3)) rows[path.name] = await measure(path);
 
   // In production the control plane and its database run on other machines than the agent. Here
-  // they share the two cores, and ingesting the recordings costs them about as much CPU as the
-  // agent spends serving: measured once as is, then with both at the lowest CPU priority so that
-  // they take only what the data path leaves (the agent still spools and ships every recording,
-  // and the control plane stores them all, checked below).
-  console.log('  agent, with the control plane and its database at normal CPU priority:');
+  // they share the two cores, and ingesting the recordings costs them CPU the agent would use:
+  // measured once as is, then (as bench:pg does) with the control plane paused (SIGSTOP) while the
+  // agent is measured. The agent spools every recording meanwhile and ships the backlog once the
+  // control plane is back; that every one is stored, and how long it took, is checked below.
+  console.log('  agent, with the control plane ingesting on the same cores:');
   const competing = await accounted(processes, () => load(agentPath));
   sentToAgent += competing.completed;
-  await lowerPriority(cp.process.pid!, store);
-  rows.agent = await measure(agentPath);
+  console.log('  agent, with the control plane paused:');
+  process.kill(cp.process.pid!, 'SIGSTOP');
+  try {
+    rows.agent = await measure(agentPath);
+  } finally {
+    process.kill(cp.process.pid!, 'SIGCONT');
+  }
 
   const d = rows.direct!;
   const a = rows.agent!;
@@ -396,22 +400,6 @@ async function storedStatements(store: string): Promise<number> {
     return Number(rows[0]!.n);
   } finally {
     await client.end();
-  }
-}
-
-/** The control plane and the database sessions serving the bench's store, at nice 19. */
-async function lowerPriority(cpPid: number, store: string): Promise<void> {
-  setPriority(cpPid, 19);
-  const admin = new pg.Client({ connectionString: adminDatabaseUrl });
-  await admin.connect();
-  try {
-    const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [store]);
-    for (const { pid } of rows) setPriority(pid, 19);
-  } catch (error) {
-    // Sessions of another user (a PostgreSQL not run by this user): said, and measured as they are.
-    console.log(`  (PostgreSQL sessions kept at their priority: ${(error as Error).message})`);
-  } finally {
-    await admin.end();
   }
 }
 

@@ -54,7 +54,7 @@ function statement(seq: number, sessionId: string, index: number, action = 'mask
         errorCode: '',
         errorMessage: '',
         durationMs: 1.5,
-        result: { rows: [{ email: '***@example.com' }] },
+        resultJson: JSON.stringify({ rows: [{ email: '***@example.com' }] }),
         decision: { action, ruleIds: ['mask-email'], policyVersion: 3, reason: '', maskedCounts: { email: 1 } },
         traceId: '',
       },
@@ -194,6 +194,23 @@ describe('recording ingestion', () => {
     const end = await a.ended;
     assert.equal(end.code, status.INVALID_ARGUMENT);
     assert.match(end.details, /out of order/);
+    assert.equal(
+      Number((await sql.query('SELECT count(*) FROM events WHERE agent_id = $1', [agent.id])).rows[0].count),
+      0,
+    );
+  });
+
+  test('refuses a batch whose statement result is not JSON, and stores nothing of it', async () => {
+    const agent = await insertAgent(sql, 'rec-bad-result', ['default']);
+    const a = open(agent.token);
+    await a.next('welcome');
+    const sid = randomUUID();
+    const broken = statement(2, sid, 1);
+    if (broken.body?.$case === 'statement') broken.body.value.resultJson = '{"rows": [';
+    a.send({ $case: 'recordingBatch', value: batch([sessionStart(1, sid), broken]) });
+    const end = await a.ended;
+    assert.equal(end.code, status.INVALID_ARGUMENT);
+    assert.match(end.details, /event 2 refused: its result is not JSON/);
     assert.equal(
       Number((await sql.query('SELECT count(*) FROM events WHERE agent_id = $1', [agent.id])).rows[0].count),
       0,

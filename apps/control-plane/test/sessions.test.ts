@@ -64,7 +64,7 @@ function sessionEvents(s: Recorded, seq: number): RecordingEvent[] {
           errorCode: '',
           errorMessage: '',
           durationMs: 0.4,
-          result: { rows: [{ n: i }] },
+          resultJson: JSON.stringify({ rows: [{ n: i }] }),
           decision: { action: 'allow', ruleIds: [], policyVersion: 1, reason: '', maskedCounts: {} },
           traceId: `t-${i}`,
         },

@@ -190,6 +190,11 @@ export class Spool implements Recorder {
     return this.ackedSeq;
   }
 
+  /** The last seq handed to the OS: what the shipper can read. */
+  writtenSeq(): number {
+    return this.lastWrittenSeq;
+  }
+
   /** Called after each write reaches the OS (the shipper wakes up). */
   onWritten(listener: () => void): void {
     this.writtenListeners.push(listener);

@@ -173,6 +173,23 @@ function toEventRow(e: RecordingEvent): EventRow {
     text: statement?.text || null,
     trace_id: statement?.traceId || (body.$case === 'sessionStart' ? body.value.traceId : '') || null,
     action: statement?.decision?.action || null,
-    data: RecordingEvent.toJSON(e),
+    data: eventData(e),
   };
+}
+
+/**
+ * The event as the REST API returns it: its JSON form, with a statement's result as a value (the
+ * wire carries it as JSON text). A result that is not JSON refuses the batch, as validate() does.
+ */
+function eventData(e: RecordingEvent): unknown {
+  const data = RecordingEvent.toJSON(e) as { statement?: Record<string, unknown> };
+  const resultJson = e.body?.$case === 'statement' ? e.body.value.resultJson : '';
+  if (!data.statement || !resultJson) return data;
+  delete data.statement.resultJson;
+  try {
+    data.statement.result = JSON.parse(resultJson);
+  } catch {
+    throw new StreamError(status.INVALID_ARGUMENT, `recording event ${e.seq} refused: its result is not JSON`);
+  }
+  return data;
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { ConfigSnapshot, Connection } from '@portcullis/proto';
 import { TokenVerifier } from '../../identity/token-verifier.js';
@@ -14,6 +15,8 @@ describe('HTTP engine', () => {
   let llm: MockLlm;
   let qdrant: MockQdrant;
   let snapshots: MemorySnapshots;
+  /** An upstream that never answers; it resolves `closed` when the agent gives up its request. */
+  let silent: { server: Server; url: string; received: Promise<void>; closed: Promise<void> };
   let engine: HttpEngine;
   let base = '';
   const recorder = new CollectingRecorder();
@@ -35,8 +38,9 @@ describe('HTTP engine', () => {
       connection('c-vec', 'vectors', 'vector-http', qdrant.url, {}, 'qdrant-key'),
       connection('c-down', 'down', 'llm', 'http://127.0.0.1:1/v1', {}, MOCK_PROVIDER_KEY),
       connection('c-tight', 'tight', 'llm', `${llm.url}/v1`, { allowedModels: ['mock-1'], budgets: { windowSeconds: 60, requests: 2 } }, MOCK_PROVIDER_KEY),
+      connection('c-silent', 'silent', 'http', silent.url, {}),
     ],
-    grants: ['c-llm', 'c-claude', 'c-vec', 'c-down', 'c-tight'].map((c, i) => ({ id: `g${i}`, connectionId: c, group: 'analysts', subject: '', expiresAt: undefined })),
+    grants: ['c-llm', 'c-claude', 'c-vec', 'c-down', 'c-tight', 'c-silent'].map((c, i) => ({ id: `g${i}`, connectionId: c, group: 'analysts', subject: '', expiresAt: undefined })),
     identity: idp.settings(),
     disabledIdentities: [],
     generatedAt: new Date(),
@@ -55,6 +59,7 @@ describe('HTTP engine', () => {
     idp = await TestIdp.start();
     llm = await startMockLlm();
     qdrant = await startMockQdrant({ seed: { documents: [{ id: 1, vector: [1, 0], payload: { text: 'hello' } }] } });
+    silent = await startSilentUpstream();
     snapshots = new MemorySnapshots(snapshot());
     engine = new HttpEngine({ host: '127.0.0.1', port: 0, snapshots, verifier: new TokenVerifier(snapshots), recorder, resolveCredential: (c) => (c.credential?.source?.$case === 'value' ? c.credential.source.value : undefined) });
     base = `http://127.0.0.1:${(await engine.listen()).port}`;
@@ -62,6 +67,20 @@ describe('HTTP engine', () => {
   after(async () => {
     await engine.close();
     await Promise.all([idp.close(), llm.stop(), qdrant.stop()]);
+    silent.server.closeAllConnections();
+    await new Promise((resolve) => silent.server.close(resolve));
+  });
+
+  it('gives up the upstream request when the client leaves, and records it as closed by the client', async () => {
+    const leaving = new AbortController();
+    const call_ = call('/c/silent/slow', { signal: leaving.signal });
+    await silent.received;
+    leaving.abort();
+    await assert.rejects(call_);
+    await silent.closed;
+    const statement = await recorder.waitFor(() => recorder.statements().find((s) => s.text === 'GET /slow'));
+    assert.equal(statement.commandTag, '499');
+    assert.equal(statement.errorMessage, 'client closed the request');
   });
 
   it('masks the prompt before the model and the answer before the client; injects the provider key', async () => {
@@ -81,8 +100,9 @@ describe('HTTP engine', () => {
     const statement = await recorder.waitFor(() => recorder.statements().find((s) => s.text === 'POST /v1/chat/completions'));
     assert.equal(statement.traceId, '0af7651916cd43dd8448eb211c80319c');
     assert.equal(statement.decision?.action, 'mask');
-    assert.equal((statement.result as any).status, 200);
-    assert.ok((statement.result as any).usage.totalTokens > 0);
+    const result = JSON.parse(statement.resultJson);
+    assert.equal(result.status, 200);
+    assert.ok(result.usage.totalTokens > 0);
   });
 
   it('reads a JSON body as JSON whatever its content type says, so the rules see what goes up', async () => {
@@ -260,3 +280,16 @@ describe('HTTP engine', () => {
     assert.equal((await models()).status, 200);
   });
 });
+
+async function startSilentUpstream(): Promise<{ server: Server; url: string; received: Promise<void>; closed: Promise<void> }> {
+  let received!: () => void;
+  let closed!: () => void;
+  const promises = { received: new Promise<void>((r) => (received = r)), closed: new Promise<void>((r) => (closed = r)) };
+  const server = createServer((req) => {
+    received();
+    req.socket.once('close', closed);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { server, url: `http://127.0.0.1:${port}`, ...promises };
+}

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -18,7 +19,7 @@ import {
   type EntityType,
   type MaskContext,
 } from '@portcullis/policy';
-import type { ConfigSnapshot, Connection, Decision as RecordedDecision } from '@portcullis/proto';
+import type { ConfigSnapshot, Connection, Decision as RecordedDecision, Statement } from '@portcullis/proto';
 import { checkAccess } from '../../identity/access-check.js';
 import type { TokenVerifier, VerifiedIdentity } from '../../identity/token-verifier.js';
 import type { ActivePolicy } from '../../policy/active-policy.js';
@@ -180,7 +181,7 @@ export class HttpEngine implements Engine {
     res.setHeader('x-portcullis-trace', traceId);
 
     if (!match || !connection) {
-      this.metrics.requests.inc({ outcome: 'refused' });
+      this.metrics.requests.refused.inc();
       return this.send(res, shape, new Refusal(404, `connection "${connectionName || url.split('?')[0]}" does not exist`, 'unknown_connection'), true);
     }
     if (typeof parsed === 'string') {
@@ -202,7 +203,7 @@ export class HttpEngine implements Engine {
       return this.unauthorized(res, shape, 'token expired');
     const access = checkAccess(httpView(snapshot), identity, connection.name, 'http', this.now());
     if (!access.ok) {
-      this.metrics.requests.inc({ outcome: 'refused' });
+      this.metrics.requests.refused.inc();
       const status = access.kind === 'unknown-connection' ? 404 : 403;
       this.recordRefusal(req, identity, connection.name, traceId, access.reason);
       return this.send(res, shape, new Refusal(status, access.reason, access.kind.replace('-', '_')), true);
@@ -219,7 +220,7 @@ export class HttpEngine implements Engine {
     const finish = (status: number, decision: RecordedDecision, error?: string) => {
       record.status = status;
       session.statements++;
-      this.metrics.requests.inc({ outcome: decision.action === 'block' ? 'blocked' : status >= 400 ? 'error' : 'ok' });
+      this.metrics.requests[decision.action === 'block' ? 'blocked' : status >= 400 ? 'error' : 'ok'].inc();
       this.options.recorder.statement(session.id, record.toStatement(session.statements, performance.now() - started, decision, error));
     };
 
@@ -305,8 +306,14 @@ export class HttpEngine implements Engine {
     if (credential !== undefined) headers[options.upstreamAuth.header] = options.upstreamAuth.prefix + credential;
     if (ctx && options.maskResponses) headers['accept-encoding'] = 'identity';
     headers['x-portcullis-trace'] = traceId;
-    const abort = new AbortController();
-    const onClientGone = () => abort.abort();
+    // undici takes an EventEmitter emitting 'abort' as the signal: a fraction of the cost of an
+    // AbortController per request (they showed in profiles under load).
+    const clientGone = new EventEmitter();
+    let aborted = false;
+    const onClientGone = () => {
+      aborted = true;
+      clientGone.emit('abort');
+    };
     res.once('close', onClientGone);
 
     let upstream: Awaited<ReturnType<Pool['request']>>;
@@ -316,11 +323,11 @@ export class HttpEngine implements Engine {
         path: target.basePath + path + query,
         headers,
         body: method === 'GET' || method === 'HEAD' ? undefined : upstreamBody,
-        signal: abort.signal,
+        signal: clientGone,
       });
     } catch (error) {
       res.off('close', onClientGone);
-      if (abort.signal.aborted) return finish(499, allowDecision(decision, active.version, counts), 'client closed the request');
+      if (aborted) return finish(499, allowDecision(decision, active.version, counts), 'client closed the request');
       const detail = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       const refusal = new Refusal(502, `could not reach the upstream of connection "${connection.name}" (${detail})`, 'upstream_unreachable');
       finish(502, allowDecision(decision, active.version, counts), refusal.message);
@@ -453,7 +460,7 @@ export class HttpEngine implements Engine {
   }
 
   private unauthorized(res: ServerResponse, shape: ApiShape, reason: string): void {
-    this.metrics.requests.inc({ outcome: 'refused' });
+    this.metrics.requests.refused.inc();
     res.setHeader('www-authenticate', `Bearer error="invalid_token", error_description="${reason.replace(/["\\]/g, '')}"`);
     this.send(res, shape, new Refusal(401, reason, 'invalid_token'), true);
   }
@@ -572,14 +579,19 @@ class RequestRecord {
     private readonly cap: number,
   ) {}
 
-  toStatement(index: number, durationMs: number, decision: RecordedDecision, error?: string) {
-    const result: Record<string, unknown> = { status: this.status };
-    if (this.model) result.model = this.model;
-    if (this.usage) result.usage = JSON.parse(JSON.stringify(this.usage));
-    if (this.ttfbMs !== undefined) result.ttfbMs = Math.round(this.ttfbMs * 1000) / 1000;
-    if (this.requestBody !== undefined) result.requestBody = capped(this.requestBody, this.requestText, this.cap);
-    if (this.responseBody !== undefined) result.responseBody = capped(this.responseBody, this.responseText, this.cap);
-    if (this.stream) result.stream = { text: this.stream.text, events: this.stream.events, ...(this.stream.malformed ? { malformed: this.stream.malformed } : {}) };
+  toStatement(index: number, durationMs: number, decision: RecordedDecision, error?: string): Statement {
+    // The result's JSON text is put together from parts: the bodies' text was written anyway (to
+    // the upstream and to the client), so it is spliced in rather than serialised again.
+    const parts = [`"status":${this.status}`];
+    if (this.model) parts.push(`"model":${JSON.stringify(this.model)}`);
+    if (this.usage) parts.push(`"usage":${JSON.stringify(this.usage)}`);
+    if (this.ttfbMs !== undefined) parts.push(`"ttfbMs":${Math.round(this.ttfbMs * 1000) / 1000}`);
+    if (this.requestBody !== undefined) parts.push(`"requestBody":${cappedJson(this.requestBody, this.requestText, this.cap)}`);
+    if (this.responseBody !== undefined) parts.push(`"responseBody":${cappedJson(this.responseBody, this.responseText, this.cap)}`);
+    if (this.stream) {
+      const { text, events, malformed } = this.stream;
+      parts.push(`"stream":${JSON.stringify({ text, events, ...(malformed ? { malformed } : {}) })}`);
+    }
     return {
       index,
       kind: 'http',
@@ -590,18 +602,21 @@ class RequestRecord {
       errorCode: this.status >= 400 ? String(this.status) : '',
       errorMessage: error ?? '',
       durationMs,
-      result,
+      resultJson: `{${parts.join(',')}}`,
       decision,
       traceId: this.traceId,
     };
   }
 }
 
-/** Bodies go into recordings as JSON when small enough, else as capped text. */
-function capped(value: unknown, json: string | undefined, cap: number): unknown {
+/**
+ * A body as JSON text for the recording: as is when small enough (`json`, when given, is its
+ * serialisation), else a string of its first `cap` characters.
+ */
+function cappedJson(value: unknown, json: string | undefined, cap: number): string {
   const text = typeof value === 'string' ? value : (json ?? JSON.stringify(value));
-  if (text.length <= cap) return value;
-  return `${text.slice(0, cap)}… (${text.length - cap} more characters)`;
+  if (text.length > cap) return JSON.stringify(`${text.slice(0, cap)}… (${text.length - cap} more characters)`);
+  return typeof value === 'string' ? JSON.stringify(value) : text;
 }
 
 function blockDecision(ruleId: string | undefined, reason: string, version: number): RecordedDecision {
@@ -747,13 +762,20 @@ function decodeSafe(s: string): string {
 
 function createMetrics(registry: Registry | undefined) {
   const registers = registry ? [registry] : [];
+  const requests = new Counter({
+    name: 'portcullis_http_requests_total',
+    help: 'HTTP requests by outcome (ok, error, blocked, refused)',
+    labelNames: ['outcome'],
+    registers,
+  });
   return {
-    requests: new Counter({
-      name: 'portcullis_http_requests_total',
-      help: 'HTTP requests by outcome (ok, error, blocked, refused)',
-      labelNames: ['outcome'],
-      registers,
-    }),
+    // Bound once: labels given per call are hashed on every request.
+    requests: {
+      ok: requests.labels('ok'),
+      error: requests.labels('error'),
+      blocked: requests.labels('blocked'),
+      refused: requests.labels('refused'),
+    },
     live: new Gauge({ name: 'portcullis_http_live_sessions', help: 'Live HTTP sessions (client connections)', registers }),
   };
 }

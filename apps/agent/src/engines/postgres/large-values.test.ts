@@ -20,7 +20,7 @@ describe('PostgreSQL engine: large values', () => {
     const statements = h.recorder.statements();
     const recorded = statements.find((s) => s.parameters.length === 1)!;
     assert.ok(recorded.parameters[0]!.length < 70 * 1024, 'the recorded parameter is capped');
-    const preview = recorded.result as { rows: string[][]; truncated: boolean };
+    const preview = JSON.parse(recorded.resultJson) as { rows: string[][]; truncated: boolean };
     assert.ok(preview.rows[0]![0]!.length <= 64 * 1024 + 1 && preview.truncated, 'the recorded value is capped');
   });
 });

@@ -159,7 +159,7 @@ describe('policy enforcement on the PostgreSQL path', () => {
     assert.equal(statement.decision!.action, 'mask');
     assert.equal(statement.decision!.policyVersion, 1);
     assert.equal(statement.decision!.maskedCounts.EMAIL, 10);
-    const preview = JSON.stringify(statement.result);
+    const preview = statement.resultJson;
     assert.doesNotMatch(preview, /example\.com|4111 1111|123-45-6789/);
   });
 

@@ -114,7 +114,7 @@ describe('PostgreSQL engine', () => {
     assert.equal(statements[2]!.text, prepared.text);
     assert.deepEqual(statements[2]!.parameters, ['pen']);
     assert.deepEqual(statements[3]!.parameters, ['ink']);
-    assert.deepEqual(statements[3]!.result, {
+    assert.deepEqual(JSON.parse(statements[3]!.resultJson), {
       columns: ['id', 'label', 'price'],
       rows: [['2', 'ink', null]],
       truncated: false,
@@ -374,7 +374,7 @@ describe('PostgreSQL engine', () => {
       h.recorder.starts().find((s) => s.start.applicationName === 'preview'),
     );
     const [statement] = h.recorder.statements(start.sessionId);
-    const preview = statement!.result as { rows: unknown[][]; truncated: boolean };
+    const preview = JSON.parse(statement!.resultJson) as { rows: unknown[][]; truncated: boolean };
     assert.equal(statement!.rowCount, 500);
     assert.equal(preview.rows.length, 100);
     assert.deepEqual(preview.rows[0], ['1', 'xxxxxxxxxx']);

@@ -307,8 +307,8 @@ export class StatementTracker {
       errorCode: error?.code ?? '',
       errorMessage: error?.message ?? '',
       durationMs: Math.round(durationMs * 1000) / 1000,
-      result:
-        this.columns.length > 0 ? { columns: this.columns, rows: this.rows, truncated: this.truncated } : undefined,
+      resultJson:
+        this.columns.length > 0 ? JSON.stringify({ columns: this.columns, rows: this.rows, truncated: this.truncated }) : '',
       decision: head.decision && {
         action: head.decision.action,
         ruleIds: head.decision.ruleIds,
