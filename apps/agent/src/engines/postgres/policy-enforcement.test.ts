@@ -163,6 +163,36 @@ describe('policy enforcement on the PostgreSQL path', () => {
     assert.doesNotMatch(preview, /example\.com|4111 1111|123-45-6789/);
   });
 
+  it('masks entities held in numeric, integer and array values in binary results as in text results', async () => {
+    const client = await h.client();
+    const sql = `SELECT 4111111111111111::numeric AS card, 4111111111111111::int8 AS card_int,
+        ARRAY['carol@example.com', 'x'] AS emails, ARRAY[4111111111111111::numeric] AS cards,
+        12.50::numeric AS price, ARRAY['hello'] AS words, ARRAY[1, 2]::int4[] AS ids WHERE $1::int = 1`;
+    const text = await client.query(sql, [1]);
+    // With a parameter node-postgres uses the extended protocol, where `binary` asks for binary results.
+    // Values as they came: node-postgres' binary numeric parser rounds (12.50 reads as 12.51).
+    // With `binary` set per query it reads the bytes as UTF-8 first: compared after the same.
+    const raw = { getTypeParser: () => (value: unknown) => value };
+    const binary = await client.query({ text: sql, values: [1], binary: true, types: raw } as unknown as pg.QueryConfig);
+    assert.ok(binary.fields.every((f) => (f.format as unknown) === 'binary'), 'binary results');
+    await client.end();
+    for (const rows of [text.rows, binary.rows]) {
+      assert.equal(rows.length, 1);
+      for (const column of ['card', 'card_int', 'emails', 'cards']) assert.equal(rows[0][column], null, column);
+    }
+    assert.deepEqual(
+      { price: text.rows[0].price, words: text.rows[0].words, ids: text.rows[0].ids },
+      { price: '12.50', words: ['hello'], ids: [1, 2] },
+    );
+    const direct = await admin(
+      `SELECT numeric_send(12.50::numeric) AS price, array_send(ARRAY['hello']) AS words, array_send(ARRAY[1, 2]::int4[]) AS ids`,
+    );
+    for (const column of ['price', 'words', 'ids']) {
+      const asClientReads = Buffer.from(direct.rows[0][column].toString('utf8'));
+      assert.deepEqual(Buffer.from(binary.rows[0][column]), asClientReads, `${column} passed as PostgreSQL sent it`);
+    }
+  });
+
   it('stops a result over the row budget with 53400, while LIMIT 10 passes', async () => {
     const client = await h.client();
     const small = await client.query('SELECT id FROM customers LIMIT 10');

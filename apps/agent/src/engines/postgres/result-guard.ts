@@ -12,6 +12,7 @@ import {
   type TableRef,
 } from '@portcullis/policy';
 import type { PolicyInForce } from '../../policy/active-policy.js';
+import { binaryValueText } from './binary-values.js';
 import { ServerCode } from './protocol.js';
 import type { ResultColumn } from './statement-tracker.js';
 
@@ -162,14 +163,15 @@ export class ResultGuard {
       if (masked === raw) return undefined;
       return masked === null ? null : Buffer.concat([Buffer.from([1]), Buffer.from(masked, 'utf8')]);
     }
-    if (typeOid === PgType.int8 && end - start === 8) {
-      const found = this.ctx!.scanner.scan(buffer.readBigInt64BE(start).toString(), this.ctx!.entities)[0];
-      if (!found) return undefined;
-      this.add(found.entity);
-      return null;
-    }
-    // Other binary values (numeric, arrays, extension types) are not decoded: passed as they are.
-    return undefined;
+    // Integers, numeric and arrays hold digits or text too (a card number in a numeric, e-mails
+    // in a text[]): read as text, and sent as NULL when they hold an entity, as in the text format.
+    // Other binary values (bytea, dates, extension types) pass as they are.
+    const text = binaryValueText(typeOid, buffer, start, end);
+    if (text === undefined) return undefined;
+    const found = this.ctx!.scanner.scan(text, this.ctx!.entities)[0];
+    if (!found) return undefined;
+    this.add(found.entity);
+    return null;
   }
 
   private add(key: string): void {
