@@ -128,6 +128,31 @@ describe('PostgreSQL engine', () => {
     assert.notEqual(pid, 0);
   });
 
+  it('counts the bytes of live and ended sessions in its metrics', async () => {
+    const bytes = async () => {
+      const { values } = (await h.metrics.getSingleMetric('portcullis_postgres_bytes_total')!.get()) as {
+        values: Array<{ value: number; labels: { direction?: string } }>;
+      };
+      const of = (direction: string) => values.find((v) => v.labels.direction === direction)?.value ?? 0;
+      return { fromClient: of('from_client'), toClient: of('to_client') };
+    };
+    const before = await bytes();
+    const client = await h.client();
+    client.on('error', () => undefined);
+    await client.query(`SELECT repeat('x', 100000) AS long`);
+    const live = await bytes();
+    assert.ok(live.toClient - before.toClient > 100_000, 'a live session counts');
+    const session = h.recorder.starts().at(-1)!.sessionId;
+    await client.end();
+    const { end } = await h.recorder.waitFor(() => h.recorder.ends().find((e) => e.sessionId === session));
+    const after = await bytes();
+    assert.deepEqual(
+      { fromClient: after.fromClient - before.fromClient, toClient: after.toClient - before.toClient },
+      { fromClient: end.bytesFromClient, toClient: end.bytesToClient },
+      'an ended session counts what its recording says',
+    );
+  });
+
   it('keeps the SQLSTATE of upstream errors and notices unchanged, and rolls back', async () => {
     const client = await h.client();
     const notices: string[] = [];

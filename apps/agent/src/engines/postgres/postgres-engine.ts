@@ -114,7 +114,7 @@ export class PostgresEngine implements Engine {
     this.limits = { ...DEFAULT_LIMITS, ...options.recording };
     this.log = options.logger ?? pino({ enabled: false });
     this.now = options.now ?? (() => new Date());
-    this.metrics = createMetrics(options.metrics);
+    this.metrics = createMetrics(options.metrics, () => this.sessions.values());
     this.server = net.createServer((socket) => this.accept(socket));
     this.server.maxConnections = 10_000;
     options.snapshots.onApplied((next) => this.recheckSessions(next));
@@ -302,7 +302,6 @@ export class PostgresEngine implements Engine {
         policy: this.options.policy,
         events: {
           statement: () => this.metrics.statements.inc(),
-          bytes: (direction, count) => this.metrics.bytes[direction].inc(count),
           ended: (ended, outcome) => this.forget(ended, outcome),
         },
       },
@@ -382,6 +381,8 @@ export class PostgresEngine implements Engine {
     this.sessionCancelKey.delete(session.id);
     this.metrics.sessions.inc({ outcome });
     this.metrics.live.set(this.sessions.size);
+    this.metrics.endedSessionBytes.fromClient += session.bytesFromClient;
+    this.metrics.endedSessionBytes.toClient += session.bytesToClient;
   }
 
   private forwardCancel(pid: number, secret: number): void {
@@ -422,15 +423,29 @@ function isLoopbackAddress(address: string | undefined): boolean {
   return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
 }
 
-function createMetrics(registry: Registry | undefined) {
+function createMetrics(registry: Registry | undefined, liveSessions: () => Iterable<PostgresSession>) {
   const registers = registry ? [registry] : [];
-  const bytes = new Counter({
+  const endedSessionBytes = { fromClient: 0, toClient: 0 };
+  // Summed when scraped from the sessions' own counts: counting every chunk through prom-client
+  // was ~2% of the agent's CPU under pgbench.
+  new Counter({
     name: 'portcullis_postgres_bytes_total',
     help: 'Bytes relayed on PostgreSQL sessions',
     labelNames: ['direction'],
     registers,
+    collect() {
+      let { fromClient, toClient } = endedSessionBytes;
+      for (const session of liveSessions()) {
+        fromClient += session.bytesFromClient;
+        toClient += session.bytesToClient;
+      }
+      this.reset();
+      this.inc({ direction: 'from_client' }, fromClient);
+      this.inc({ direction: 'to_client' }, toClient);
+    },
   });
   return {
+    endedSessionBytes,
     sessions: new Counter({
       name: 'portcullis_postgres_sessions_total',
       help: 'PostgreSQL client sessions by outcome (ok, client_closed, error, killed, refused)',
@@ -448,7 +463,6 @@ function createMetrics(registry: Registry | undefined) {
       help: 'Statements recorded on PostgreSQL sessions',
       registers,
     }),
-    bytes: { from_client: bytes.labels('from_client'), to_client: bytes.labels('to_client') },
     live: new Gauge({ name: 'portcullis_postgres_live_sessions', help: 'Live PostgreSQL sessions', registers }),
   };
 }

@@ -16,7 +16,6 @@ export type SessionOutcome = 'ok' | 'client_closed' | 'error' | 'killed';
 /** What the session reports to its engine (metrics, bookkeeping) when things happen. */
 export interface SessionEvents {
   statement(statement: Statement): void;
-  bytes(direction: 'from_client' | 'to_client', count: number): void;
   ended(session: PostgresSession, outcome: SessionOutcome): void;
 }
 
@@ -173,7 +172,6 @@ export class PostgresSession {
 
   private forwardClientData(chunk: Buffer): void {
     this.bytesFromClient += chunk.length;
-    this.events.bytes('from_client', chunk.length);
     let runStart = 0;
     try {
       const region = this.clientFrames.feed(chunk, (code, buffer, start, end) => {
@@ -449,7 +447,6 @@ export class PostgresSession {
 
   private toClient(bytes: Buffer): void {
     this.bytesToClient += bytes.length;
-    this.events.bytes('to_client', bytes.length);
     if (!this.client.write(bytes)) this.upstream.pause();
   }
 
