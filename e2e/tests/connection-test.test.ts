@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PrivateCluster } from '../../apps/agent/src/engines/postgres/testing/private-cluster.js';
+import { FakeAgent } from '../../apps/control-plane/test/agent-support.js';
 import { eventually, repoRoot } from '../lib/process.js';
 import {
   api,
@@ -174,6 +175,31 @@ describe('test connection', () => {
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.ok, true, res.text);
     assert.match(res.body.detail, /logged in as scram_user/);
+  });
+
+  test('only the agent asked can answer: an answer from another agent with the same request id is ignored', async () => {
+    const asked = new FakeAgent(cp.grpcAddress, (await registerAgent(cp, alice, 'asked', ['net-asked'])).token);
+    const other = new FakeAgent(cp.grpcAddress, (await registerAgent(cp, alice, 'other', ['net-other'])).token);
+    try {
+      asked.hello();
+      other.hello();
+      await asked.next('welcome');
+      await other.next('welcome');
+      await create({ name: 'asked-pg', kind: 'postgres', target: pgTarget(), networkLabels: ['net-asked'] });
+      const answer = testOf('asked-pg');
+      const { value: request } = await asked.next('connectionTestRequest');
+      const result = { requestId: request.requestId, latencyMs: 1, errorCode: '', errorMessage: '' };
+      other.send({ $case: 'connectionTestResult', value: { ...result, ok: true, detail: 'spoofed by another agent' } });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      asked.send({ $case: 'connectionTestResult', value: { ...result, ok: true, detail: 'from the agent asked' } });
+      const res = await answer;
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.agent.name, 'asked');
+      assert.equal(res.body.detail, 'from the agent asked');
+    } finally {
+      asked.close();
+      other.close();
+    }
   });
 
   test('an agent that does not answer: 504 after the wait, and the agent is fine afterwards', async () => {

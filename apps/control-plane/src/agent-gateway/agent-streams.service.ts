@@ -152,7 +152,7 @@ export class AgentStreams {
       case 'reviewRequest':
         return this.refuseReview(stream, body.value);
       case 'connectionTestResult':
-        return this.testAnswers.received(body.value);
+        return this.testAnswers.received(agentId, body.value);
       case 'hello':
         throw new StreamError(status.INVALID_ARGUMENT, 'Hello may only be the first message');
       default:

@@ -44,7 +44,7 @@ export class ConnectionTests {
     const agent: TestingAgent = { id: chosen.id, name: chosen.name };
 
     const requestId = randomUUID();
-    const answer = this.answers.expect(requestId, CONNECTION_TEST_WAIT_MS);
+    const answer = this.answers.expect(requestId, agent.id, CONNECTION_TEST_WAIT_MS);
     const request: ControlMessage = {
       body: { $case: 'connectionTestRequest', value: { requestId, connection: connection.name } },
     };

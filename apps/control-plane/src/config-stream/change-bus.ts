@@ -65,16 +65,18 @@ export class ChangeBus implements OnModuleDestroy {
     });
   }
 
-  async publishConnectionTestResult(result: ConnectionTestResult): Promise<void> {
+  /** `agentId`: the agent whose stream the answer came up. */
+  async publishConnectionTestResult(agentId: string, result: ConnectionTestResult): Promise<void> {
     await this.publisher.publish(
       CONNECTION_TEST_RESULT,
-      JSON.stringify({ result: toBase64(ConnectionTestResult.encode(result).finish()) }),
+      JSON.stringify({ agentId, result: toBase64(ConnectionTestResult.encode(result).finish()) }),
     );
   }
 
-  async onConnectionTestResult(listener: (result: ConnectionTestResult) => void): Promise<void> {
-    await this.listenJson(CONNECTION_TEST_RESULT, ({ result }) => {
-      if (typeof result === 'string') listener(ConnectionTestResult.decode(fromBase64(result)));
+  async onConnectionTestResult(listener: (agentId: string, result: ConnectionTestResult) => void): Promise<void> {
+    await this.listenJson(CONNECTION_TEST_RESULT, ({ agentId, result }) => {
+      if (typeof agentId === 'string' && typeof result === 'string')
+        listener(agentId, ConnectionTestResult.decode(fromBase64(result)));
     });
   }
 
