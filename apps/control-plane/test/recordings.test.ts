@@ -200,21 +200,25 @@ describe('recording ingestion', () => {
     );
   });
 
-  test('refuses a batch whose statement result is not JSON, and stores nothing of it', async () => {
-    const agent = await insertAgent(sql, 'rec-bad-result', ['default']);
+  test('stores what jsonb refuses (NUL, unpaired surrogates) and results that are not JSON, rather than refusing the batch', async () => {
+    const agent = await insertAgent(sql, 'rec-odd-text', ['default']);
     const a = open(agent.token);
     await a.next('welcome');
     const sid = randomUUID();
-    const broken = statement(2, sid, 1);
+    const odd = statement(2, sid, 1);
+    const broken = statement(3, sid, 2);
+    if (odd.body?.$case === 'statement') {
+      odd.body.value.text = 'SELECT 1 -- nul\u0000 and a cut emoji \ud83d';
+      odd.body.value.resultJson = JSON.stringify({ rows: [['a\u0000b', '\ud83d', '\\u0000 is text', '😀']] });
+    }
     if (broken.body?.$case === 'statement') broken.body.value.resultJson = '{"rows": [';
-    a.send({ $case: 'recordingBatch', value: batch([sessionStart(1, sid), broken]) });
-    const end = await a.ended;
-    assert.equal(end.code, status.INVALID_ARGUMENT);
-    assert.match(end.details, /event 2 refused: its result is not JSON/);
-    assert.equal(
-      Number((await sql.query('SELECT count(*) FROM events WHERE agent_id = $1', [agent.id])).rows[0].count),
-      0,
-    );
+    a.send({ $case: 'recordingBatch', value: batch([sessionStart(1, sid), odd, broken]) });
+    assert.equal((await a.next('recordingAck')).value.upToSeq, 3);
+    const { rows } = await sql.query('SELECT seq, text, data FROM events WHERE agent_id = $1 ORDER BY seq', [agent.id]);
+    assert.equal(rows.length, 3);
+    assert.equal(rows[1].text, 'SELECT 1 -- nul\ufffd and a cut emoji \ufffd');
+    assert.deepEqual(rows[1].data.statement.result, { rows: [['a\ufffdb', '\ufffd', '\\u0000 is text', '😀']] });
+    assert.deepEqual(rows[2].data.statement.result, { unreadable: '{"rows": [' });
   });
 
   test('after kill -9 mid-stream, acked events are stored and resent ones are stored once', async () => {

@@ -127,7 +127,7 @@ export class Shipper {
       if (this.inFlight.length > 0 && !this.lingered) {
         const waiting = this.spool.writtenSeq() - this.sentSeq;
         if (waiting <= 0) return;
-        if (waiting < this.maxEvents) {
+        if (waiting < this.maxEvents && this.spool.bytesAfter(this.cursor!) < this.maxBytes) {
           this.lingerTimer ??= setTimeout(() => {
             this.lingerTimer = undefined;
             this.lingered = true;

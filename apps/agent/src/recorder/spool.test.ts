@@ -213,4 +213,26 @@ describe('recording shipper', () => {
     shipper.detach();
     await spool.close();
   });
+
+  it('sends a batch full by its bytes at once, even with others in flight', async () => {
+    const spool = await open(spoolDir());
+    let batches = 0;
+    const shipper = new Shipper(spool, { log, lingerMs: 60_000, maxBytes: 4096 });
+    shipper.attach({
+      write() {
+        batches++;
+        return true;
+      },
+    });
+    spool.statement('s', statement('first'));
+    await spool.flush();
+    for (let i = 0; i < 20 && batches < 1; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(batches, 1);
+    for (let i = 0; i < 10; i++) spool.statement('s', statement(`select '${'x'.repeat(1000)}' -- ${i}`));
+    await spool.flush();
+    for (let i = 0; i < 100 && batches < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(batches >= 2, 'a batch of 4 KiB went without waiting for the ack');
+    shipper.detach();
+    await spool.close();
+  });
 });

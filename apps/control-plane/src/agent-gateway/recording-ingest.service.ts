@@ -34,7 +34,7 @@ export class RecordingIngest {
       const inserted = await tx.$queryRaw<Array<{ seq: bigint }>>`
         INSERT INTO events (agent_id, seq, session_id, time, type, statement_index, kind, text, trace_id, action, data)
         SELECT ${agentId}::uuid, r.seq, r.session_id, r.time, r.type, r.statement_index, r.kind, r.text, r.trace_id, r.action, r.data
-        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(
+        FROM jsonb_to_recordset(${storableJson(JSON.stringify(rows))}::jsonb) AS r(
           seq bigint, session_id uuid, time timestamp, type text, statement_index bigint,
           kind text, text text, trace_id text, action text, data jsonb)
         ON CONFLICT (agent_id, seq) DO NOTHING
@@ -179,7 +179,9 @@ function toEventRow(e: RecordingEvent): EventRow {
 
 /**
  * The event as the REST API returns it: its JSON form, with a statement's result as a value (the
- * wire carries it as JSON text). A result that is not JSON refuses the batch, as validate() does.
+ * wire carries it as JSON text; agents of earlier versions sent a Struct, which toJSON reads). A
+ * result that is not JSON is kept as the text it is: refusing the batch would stop this agent's
+ * recording for good, since it would send the same batch again.
  */
 function eventData(e: RecordingEvent): unknown {
   const data = RecordingEvent.toJSON(e) as { statement?: Record<string, unknown> };
@@ -189,7 +191,19 @@ function eventData(e: RecordingEvent): unknown {
   try {
     data.statement.result = JSON.parse(resultJson);
   } catch {
-    throw new StreamError(status.INVALID_ARGUMENT, `recording event ${e.seq} refused: its result is not JSON`);
+    data.statement.result = { unreadable: resultJson.slice(0, 64 * 1024) };
   }
   return data;
 }
+
+/**
+ * JSON text that PostgreSQL's jsonb accepts: it refuses the escapes of NUL and of unpaired
+ * surrogates (a client's body, or a text cut inside an emoji), and one such value would fail the
+ * whole batch on every resend. JSON.stringify writes paired surrogates as they are and escapes
+ * only unpaired ones, so every \uD800-\uDFFF escape it wrote is unpaired. An escape preceded by
+ * an odd run of backslashes is text, not an escape, and is left alone.
+ */
+export function storableJson(json: string): string {
+  return json.replace(UNSTORABLE_ESCAPE, '$1\\ufffd');
+}
+const UNSTORABLE_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi;

@@ -1,7 +1,7 @@
 import { PgType } from '@portcullis/policy';
 
 /**
- * The text of a binary-format value that can hold an entity outside text columns: integers,
+ * The text of a binary-format value that can hold an entity outside text columns: bigint,
  * numeric, and one-dimensional or nested arrays of those or of text and JSON (elements joined with
  * commas, as the text format's `{a,b}` would show them). Undefined for other types and for bytes
  * that are not what the type says.
@@ -17,8 +17,6 @@ export function binaryValueText(typeOid: number, buffer: Buffer, start: number, 
 
 /** Array type OID → element type OID (pg_type.typarray), for the element types decoded here. */
 const ARRAY_ELEMENTS = new Map<number, number>([
-  [1005, PgType.int2],
-  [1007, PgType.int4],
   [1016, PgType.int8],
   [1231, PgType.numeric],
   [1009, PgType.text],
@@ -44,10 +42,6 @@ const TEXT_ELEMENTS: ReadonlySet<number> = new Set([
 function scalarText(typeOid: number, buffer: Buffer, start: number, end: number): string | undefined {
   const length = end - start;
   switch (typeOid) {
-    case PgType.int2:
-      return length === 2 ? String(buffer.readInt16BE(start)) : undefined;
-    case PgType.int4:
-      return length === 4 ? String(buffer.readInt32BE(start)) : undefined;
     case PgType.int8:
       return length === 8 ? buffer.readBigInt64BE(start).toString() : undefined;
     case PgType.numeric:
@@ -61,10 +55,18 @@ function scalarText(typeOid: number, buffer: Buffer, start: number, end: number)
 
 const NUMERIC_NEGATIVE = 0x4000;
 const NUMERIC_POSITIVE = 0x0000;
+/**
+ * Runs of zero groups past the stored digits (1e131071 is ten bytes) are written out this far at
+ * most: 20 zeros already part any entity (at most 19 digits) from what follows, so the text
+ * reads the same to the detectors, and its length stays within twice the value's bytes.
+ */
+const MAX_ZERO_GROUPS = 5;
 
 /**
  * numeric_send: ndigits, weight, sign, dscale (int16 each), then ndigits base-10000 digits; the
- * value is the sum of digit[i] × 10000^(weight − i). NaN and ±Infinity hold no digits to find.
+ * value is the sum of digit[i] × 10000^(weight − i). Printed as numeric_out prints it (dscale
+ * decimals), except that long zero runs are cut short and stored digits past dscale, which
+ * PostgreSQL never sends, are kept rather than dropped. NaN and ±Infinity hold no digits.
  */
 function numericText(buffer: Buffer, start: number, end: number): string | undefined {
   if (end - start < 8) return undefined;
@@ -74,13 +76,25 @@ function numericText(buffer: Buffer, start: number, end: number): string | undef
   const dscale = buffer.readInt16BE(start + 6);
   if (ndigits < 0 || dscale < 0 || end - start !== 8 + 2 * ndigits) return undefined;
   if (sign !== NUMERIC_POSITIVE && sign !== NUMERIC_NEGATIVE) return undefined;
-  const digit = (i: number): number => (i >= 0 && i < ndigits ? buffer.readInt16BE(start + 8 + 2 * i) : 0);
-  let integer = '';
-  for (let i = 0; i <= weight; i++) integer += i === 0 ? String(digit(i)) : String(digit(i)).padStart(4, '0');
-  let fraction = '';
-  for (let i = weight + 1; fraction.length < dscale; i++) fraction += String(digit(i)).padStart(4, '0');
-  fraction = fraction.slice(0, dscale);
-  return `${sign === NUMERIC_NEGATIVE ? '-' : ''}${integer || '0'}${fraction ? `.${fraction}` : ''}`;
+  const group = (i: number): string => String(buffer.readInt16BE(start + 8 + 2 * i)).padStart(4, '0');
+  const zeroGroups = (count: number): string => '0000'.repeat(Math.min(Math.max(count, 0), MAX_ZERO_GROUPS));
+
+  let integer = '0';
+  if (weight >= 0 && ndigits > 0) {
+    const stored = Math.min(weight, ndigits - 1);
+    integer = String(buffer.readInt16BE(start + 8));
+    for (let i = 1; i <= stored; i++) integer += group(i);
+    integer += zeroGroups(weight - stored);
+  }
+  let fraction = zeroGroups(-weight - 1);
+  for (let i = Math.max(weight + 1, 0); i < ndigits; i++) fraction += group(i);
+  const significant = fraction.replace(/0+$/, '').length;
+  const decimals = Math.max(dscale, significant);
+  fraction =
+    fraction.length >= decimals
+      ? fraction.slice(0, decimals)
+      : fraction + '0'.repeat(Math.min(decimals - fraction.length, 4 * MAX_ZERO_GROUPS));
+  return `${sign === NUMERIC_NEGATIVE ? '-' : ''}${integer}${fraction ? `.${fraction}` : ''}`;
 }
 
 /**

@@ -30,6 +30,8 @@ const NO_ENTITIES = new Set<number>([
   26, // oid
   1083, // time
   1186, // interval
+  1005, // int2[]
+  1007, // int4[]
 ]);
 
 /**
@@ -163,7 +165,7 @@ export class ResultGuard {
       if (masked === raw) return undefined;
       return masked === null ? null : Buffer.concat([Buffer.from([1]), Buffer.from(masked, 'utf8')]);
     }
-    // Integers, numeric and arrays hold digits or text too (a card number in a numeric, e-mails
+    // bigint, numeric and arrays hold digits or text too (a card number in a numeric, e-mails
     // in a text[]): read as text, and sent as NULL when they hold an entity, as in the text format.
     // Other binary values (bytea, dates, extension types) pass as they are.
     const text = binaryValueText(typeOid, buffer, start, end);
