@@ -221,6 +221,22 @@ describe('recording ingestion', () => {
     assert.deepEqual(rows[2].data.statement.result, { unreadable: '{"rows": [' });
   });
 
+  test('reads the result of agents from before result_json (a Struct)', async () => {
+    const agent = await insertAgent(sql, 'rec-old-agent', ['default']);
+    const a = open(agent.token);
+    await a.next('welcome');
+    const sid = randomUUID();
+    const old = statement(2, sid, 1);
+    if (old.body?.$case === 'statement') {
+      old.body.value.resultJson = '';
+      old.body.value.result = { columns: ['email'], rows: [['***@example.com']], truncated: false };
+    }
+    a.send({ $case: 'recordingBatch', value: batch([sessionStart(1, sid), old]) });
+    assert.equal((await a.next('recordingAck')).value.upToSeq, 2);
+    const { rows } = await sql.query('SELECT data FROM events WHERE agent_id = $1 AND seq = 2', [agent.id]);
+    assert.deepEqual(rows[0].data.statement.result, { columns: ['email'], rows: [['***@example.com']], truncated: false });
+  });
+
   test('after kill -9 mid-stream, acked events are stored and resent ones are stored once', async () => {
     const agent = await insertAgent(sql, 'rec-crash', ['default']);
     const sid = randomUUID();
