@@ -114,7 +114,7 @@ async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutM
 
 const statement = (text: string): Statement => ({
   index: 1, kind: 'select', text, parameters: [], commandTag: 'SELECT 1', rowCount: 1, errorCode: '', errorMessage: '',
-  durationMs: 1, resultJson: '', decision: { action: 'allow', ruleIds: [], policyVersion: 1, reason: '', maskedCounts: {} }, traceId: '',
+  durationMs: 1, resultJson: '', result: undefined, decision: { action: 'allow', ruleIds: [], policyVersion: 1, reason: '', maskedCounts: {} }, traceId: '',
 });
 
 describe('agent against a control plane', () => {

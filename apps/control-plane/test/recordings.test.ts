@@ -55,6 +55,7 @@ function statement(seq: number, sessionId: string, index: number, action = 'mask
         errorMessage: '',
         durationMs: 1.5,
         resultJson: JSON.stringify({ rows: [{ email: '***@example.com' }] }),
+        result: undefined,
         decision: { action, ruleIds: ['mask-email'], policyVersion: 3, reason: '', maskedCounts: { email: 1 } },
         traceId: '',
       },

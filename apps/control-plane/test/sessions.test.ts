@@ -65,6 +65,7 @@ function sessionEvents(s: Recorded, seq: number): RecordingEvent[] {
           errorMessage: '',
           durationMs: 0.4,
           resultJson: JSON.stringify({ rows: [{ n: i }] }),
+          result: undefined,
           decision: { action: 'allow', ruleIds: [], policyVersion: 1, reason: '', maskedCounts: {} },
           traceId: `t-${i}`,
         },

@@ -21,7 +21,7 @@ function spoolDir(): string {
 function statement(text: string): Statement {
   return {
     index: 1, kind: 'select', text, parameters: [], commandTag: 'SELECT 1', rowCount: 1, errorCode: '', errorMessage: '',
-    durationMs: 0.4, resultJson: '{"rows":[[1]]}', decision: undefined, traceId: '',
+    durationMs: 0.4, resultJson: '{"rows":[[1]]}', result: undefined, decision: undefined, traceId: '',
   };
 }
 

@@ -603,6 +603,7 @@ class RequestRecord {
       errorMessage: error ?? '',
       durationMs,
       resultJson: `{${parts.join(',')}}`,
+      result: undefined, // the deprecated Struct of earlier versions
       decision,
       traceId: this.traceId,
     };

@@ -309,6 +309,7 @@ export class StatementTracker {
       durationMs: Math.round(durationMs * 1000) / 1000,
       resultJson:
         this.columns.length > 0 ? JSON.stringify({ columns: this.columns, rows: this.rows, truncated: this.truncated }) : '',
+      result: undefined, // the deprecated Struct of earlier versions
       decision: head.decision && {
         action: head.decision.action,
         ruleIds: head.decision.ruleIds,
