@@ -18,10 +18,17 @@ export function useSessionEvents(sessionId: string, live: boolean) {
   const [error, setError] = useState<unknown>(null);
   const after = useRef<number | undefined>(undefined);
   const busy = useRef(false);
+  /** Asked while a load was under way: load again once it ends (it may have started too early). */
+  const again = useRef(false);
   const mounted = useRef(true);
 
-  const loadMore = useCallback(async () => {
-    if (busy.current) return;
+  const loadMore = useCallback(async (): Promise<void> => {
+    if (busy.current) {
+      // Not dropped: the last look when a session ends can come during a poll that began before
+      // its final events were stored, and no poll follows it.
+      again.current = true;
+      return;
+    }
     busy.current = true;
     setLoading(true);
     try {
@@ -38,6 +45,10 @@ export function useSessionEvents(sessionId: string, live: boolean) {
     } finally {
       busy.current = false;
       if (mounted.current) setLoading(false);
+      if (again.current && mounted.current) {
+        again.current = false;
+        void loadMore();
+      }
     }
   }, [api, sessionId]);
 
