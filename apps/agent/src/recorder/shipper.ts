@@ -13,8 +13,6 @@ export interface ShipperOptions {
   maxBytes?: number;
   /** Batches sent and not yet acknowledged, at most. */
   window?: number;
-  /** How long a batch that is not full waits for the acknowledgement of those in flight. */
-  lingerMs?: number;
 }
 
 /** AgentMessage field 5 (recording_batch), wire type 2. */
@@ -39,10 +37,8 @@ export function encodeBatchMessage(read: Pick<SpoolRead, 'firstSeq' | 'lastSeq' 
 
 /**
  * Ships the spool in seq order over the control stream while one is attached, with a bounded
- * window of unacknowledged batches; a batch that is not full waits for the acknowledgement of
- * those in flight, for a few milliseconds at most. Each attach starts again from the first
- * unacknowledged event (the control plane stores each (agent, seq) once, so resent events are
- * harmless).
+ * window of unacknowledged batches. Each attach starts again from the first unacknowledged event
+ * (the control plane stores each (agent, seq) once, so resent events are harmless).
  */
 export class Shipper {
   private sink: BatchSink | undefined;
@@ -54,13 +50,9 @@ export class Shipper {
   private blocked = false;
   private pumping = false;
   private again = false;
-  private lingerTimer: NodeJS.Timeout | undefined;
-  /** The linger time of a partial batch is over: send it even with batches in flight. */
-  private lingered = false;
   private readonly maxEvents: number;
   private readonly maxBytes: number;
   private readonly window: number;
-  private readonly lingerMs: number;
 
   constructor(
     private readonly spool: Spool,
@@ -69,7 +61,6 @@ export class Shipper {
     this.maxEvents = options.maxEvents ?? 500;
     this.maxBytes = options.maxBytes ?? 1024 * 1024;
     this.window = options.window ?? 8;
-    this.lingerMs = options.lingerMs ?? 25;
     spool.onWritten(() => this.pump());
   }
 
@@ -121,24 +112,6 @@ export class Shipper {
   private async run(): Promise<void> {
     const generation = this.generation;
     while (this.sink && !this.blocked && this.inFlight.length < this.window) {
-      // While a batch is unacknowledged, a partial one waits for that ack (or lingerMs): the
-      // control plane's cost is per batch (one transaction) more than per event, and a batch per
-      // spool write (every few ms) cost it more CPU under load than the agent spent serving.
-      if (this.inFlight.length > 0 && !this.lingered) {
-        const waiting = this.spool.writtenSeq() - this.sentSeq;
-        if (waiting <= 0) return;
-        if (waiting < this.maxEvents && this.spool.bytesAfter(this.cursor!) < this.maxBytes) {
-          this.lingerTimer ??= setTimeout(() => {
-            this.lingerTimer = undefined;
-            this.lingered = true;
-            this.pump();
-          }, this.lingerMs).unref();
-          return;
-        }
-      }
-      this.lingered = false;
-      clearTimeout(this.lingerTimer);
-      this.lingerTimer = undefined;
       const read = await this.spool.read(this.cursor!, this.sentSeq, this.maxEvents, this.maxBytes);
       if (generation !== this.generation || !this.sink) return;
       if (!read) return;

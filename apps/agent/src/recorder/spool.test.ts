@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AgentMessage, type Statement } from '@portcullis/proto';
 import { pino } from 'pino';
-import { encodeBatchMessage, Shipper } from './shipper.js';
+import { encodeBatchMessage } from './shipper.js';
 import { Spool, type SpoolOptions } from './spool.js';
 
 const log = pino({ level: 'silent' });
@@ -170,69 +170,6 @@ describe('recording spool', () => {
     console.log(`spool: ${events} events on disk in ${wallMs.toFixed(0)} ms wall, ${cpuMicrosPerEvent.toFixed(2)} µs CPU per event`);
     assert.ok(cpuMicrosPerEvent * 40_000 < 500_000, `${cpuMicrosPerEvent.toFixed(2)} µs per event is more than half a core at 40k/s`);
     assert.equal((await shipAll(spool)).length, events);
-    await spool.close();
-  });
-});
-
-describe('recording shipper', () => {
-  it('sends a batch that is not full only once those in flight are acknowledged, or it has lingered', async () => {
-    const spool = await open(spoolDir());
-    const sent: Array<{ firstSeq: number; lastSeq: number }> = [];
-    const shipper = new Shipper(spool, { log, lingerMs: 400 });
-    shipper.attach({
-      write(message) {
-        const body = AgentMessage.decode(message).body;
-        if (body?.$case === 'recordingBatch') sent.push({ firstSeq: body.value.firstSeq, lastSeq: body.value.lastSeq });
-        return true;
-      },
-    });
-    const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-    const until = async (what: string, ok: () => boolean) => {
-      for (let i = 0; i < 200 && !ok(); i++) await wait(10);
-      assert.ok(ok(), what);
-    };
-
-    spool.statement('s', statement('first'));
-    await spool.flush();
-    await until('the first batch', () => sent.length === 1);
-    for (let i = 0; i < 3; i++) {
-      spool.statement('s', statement(`select ${i}`));
-      await spool.flush();
-    }
-    await wait(100);
-    assert.equal(sent.length, 1, 'no second partial batch while the first is unacknowledged');
-
-    shipper.acknowledge(1);
-    await until('the rest after the ack', () => sent.length === 2);
-    assert.deepEqual(sent[1], { firstSeq: 2, lastSeq: 4 }, 'what waited goes in one batch');
-
-    spool.statement('s', statement('late'));
-    await spool.flush();
-    await until('a partial batch after lingering', () => sent.length === 3);
-    assert.deepEqual(sent[2], { firstSeq: 5, lastSeq: 5 });
-    shipper.detach();
-    await spool.close();
-  });
-
-  it('sends a batch full by its bytes at once, even with others in flight', async () => {
-    const spool = await open(spoolDir());
-    let batches = 0;
-    const shipper = new Shipper(spool, { log, lingerMs: 60_000, maxBytes: 4096 });
-    shipper.attach({
-      write() {
-        batches++;
-        return true;
-      },
-    });
-    spool.statement('s', statement('first'));
-    await spool.flush();
-    for (let i = 0; i < 20 && batches < 1; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(batches, 1);
-    for (let i = 0; i < 10; i++) spool.statement('s', statement(`select '${'x'.repeat(1000)}' -- ${i}`));
-    await spool.flush();
-    for (let i = 0; i < 100 && batches < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.ok(batches >= 2, 'a batch of 4 KiB went without waiting for the ack');
-    shipper.detach();
     await spool.close();
   });
 });

@@ -190,21 +190,6 @@ export class Spool implements Recorder {
     return this.ackedSeq;
   }
 
-  /** The last seq handed to the OS: what the shipper can read. */
-  writtenSeq(): number {
-    return this.lastWrittenSeq;
-  }
-
-  /** Bytes handed to the OS from `cursor` on: what the shipper has not read yet. */
-  bytesAfter(cursor: SpoolCursor): number {
-    let bytes = 0;
-    for (const segment of this.segments) {
-      if (segment.firstSeq > cursor.segment) bytes += segment.size;
-      else if (segment.firstSeq === cursor.segment) bytes += Math.max(0, segment.size - cursor.offset);
-    }
-    return bytes;
-  }
-
   /** Called after each write reaches the OS (the shipper wakes up). */
   onWritten(listener: () => void): void {
     this.writtenListeners.push(listener);
