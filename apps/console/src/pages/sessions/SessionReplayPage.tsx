@@ -14,7 +14,7 @@ export function SessionReplayPage() {
   const session = useQuery({
     queryKey: ['session', id],
     queryFn: () => api.sessions.get(id),
-    refetchInterval: (q) => (q.state.data && q.state.data.endedAt === null ? 2_000 : false),
+    refetchInterval: (q) => (q.state.data && q.state.data.endedAt === null ? 1_000 : false),
   });
 
   if (session.error)

@@ -62,7 +62,7 @@ export function useSessionEvents(sessionId: string, live: boolean) {
 
   useEffect(() => {
     if (!live || !exhausted) return;
-    const timer = setInterval(() => void loadMore(), 2_000);
+    const timer = setInterval(() => void loadMore(), 1_000);
     // One last look when the session ends, for the events recorded since the previous poll.
     return () => {
       clearInterval(timer);
