@@ -10,7 +10,7 @@
 // profiles of the agent and the control plane into that folder. Each load phase reports the CPU
 // seconds every process used, so who competes is visible.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -29,6 +29,7 @@ import {
   tempDir,
   userToken,
 } from '../lib/stack.js';
+import { accounted } from './cpu.js';
 import { profiled } from './profiling.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -42,60 +43,6 @@ interface Path {
   name: string;
   base: string;
   auth: string;
-}
-
-/** CPU seconds (user + system) a process and its live children have used so far; 0 when gone. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After "pid (comm) ", utime and stime are the 12th and 13th fields (proc(5): 14 and 15).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
-    return (
-      (Number(fields[11]) + Number(fields[12])) / TICKS +
-      children.reduce((sum, child) => sum + cpuSeconds(Number(child)), 0)
-    );
-  } catch {
-    return 0;
-  }
-}
-
-/** Busy CPU seconds of the whole machine (every process, other users' included). */
-function machineBusySeconds(): number {
-  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
-    .split('\n')[0]!
-    .trim()
-    .split(/\s+/)
-    .map(Number);
-  return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS;
-}
-const TICKS = 100; // USER_HZ, 100 on every Linux ABI Node runs on
-
-/** Runs `work` and prints how many CPU seconds each process (and everything else) spent on it. */
-async function accounted<T extends object>(
-  processes: Record<string, () => number | undefined>,
-  work: () => Promise<T>,
-): Promise<T & { cpu: Record<string, number> }> {
-  const before = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuSeconds(pid())]));
-  const benchBefore = process.cpuUsage();
-  const machineBefore = machineBusySeconds();
-  const started = performance.now();
-  const result = await work();
-  const wall = (performance.now() - started) / 1000;
-  const used: Record<string, number> = Object.fromEntries(
-    Object.entries(processes).map(([name, pid]) => [name, cpuSeconds(pid()) - before[name]!]),
-  );
-  const bench = process.cpuUsage(benchBefore);
-  used['bench (autocannon)'] = (bench.user + bench.system) / 1e6;
-  const known = Object.values(used).reduce((a, b) => a + b, 0);
-  used.other = Math.max(0, machineBusySeconds() - machineBefore - known);
-  console.log(
-    `          CPU s over ${wall.toFixed(1)} s: ${Object.entries(used)
-      .map(([name, s]) => `${name} ${s.toFixed(2)}`)
-      .join(', ')}`,
-  );
-  return { ...result, cpu: used };
 }
 
 async function load(path: Path) {

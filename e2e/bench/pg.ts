@@ -24,6 +24,7 @@ import {
   tempDir,
   userToken,
 } from '../lib/stack.js';
+import { cpuSeconds } from './cpu.js';
 import { profiled } from './profiling.js';
 
 const run = promisify(execFile);
@@ -58,12 +59,15 @@ interface Result {
   tps: number;
   avgMs: number;
   p99Ms: number;
+  /** CPU of the proxy under test per transaction, microseconds (NaN for direct). */
+  cpuUs: number;
 }
 
 async function pgbench(
   label: string,
   conn: { host: string; port: number; db: string; user: string; password?: string },
   mode: 'simple' | 'prepared',
+  proxyPid?: number,
 ): Promise<Result> {
   const logDir = tempDir('pgbench-log-');
   const args = [
@@ -88,11 +92,15 @@ async function pgbench(
     conn.user,
     conn.db,
   ];
+  const cpuBefore = cpuSeconds(proxyPid);
   const { stdout } = await run(PGBENCH, args, {
     env: { ...process.env, PGPASSWORD: conn.password ?? '', PGSSLMODE: 'disable' },
     maxBuffer: 1 << 24,
   });
+  const cpu = cpuSeconds(proxyPid) - cpuBefore;
   const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1] ?? NaN);
+  const transactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1] ?? NaN);
+  const cpuUs = proxyPid ? (cpu * 1e6) / transactions : NaN;
   const avgMs = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1] ?? NaN);
   // Per-transaction logs: the third column is the latency in microseconds.
   const latencies: number[] = [];
@@ -106,12 +114,12 @@ async function pgbench(
   latencies.sort((a, b) => a - b);
   const p99Ms = latencies.length ? latencies[Math.floor(latencies.length * 0.99)]! / 1000 : NaN;
   console.log(
-    `  ${label.padEnd(10)} ${mode.padEnd(9)} ${tps.toFixed(0).padStart(7)} tps  avg ${avgMs.toFixed(3)} ms  p99 ${p99Ms.toFixed(3)} ms`,
+    `  ${label.padEnd(10)} ${mode.padEnd(9)} ${tps.toFixed(0).padStart(7)} tps  avg ${avgMs.toFixed(3)} ms  p99 ${p99Ms.toFixed(3)} ms${proxyPid ? `  ${cpuUs.toFixed(0)} µs CPU/tx` : ''}`,
   );
-  return { path: label, mode, tps, avgMs, p99Ms };
+  return { path: label, mode, tps, avgMs, p99Ms, cpuUs };
 }
 
-async function startPgbouncer(): Promise<{ port: number; stop(): Promise<void> }> {
+async function startPgbouncer(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const dir = tempDir('pgbouncer-');
   chmodSync(dir.path, 0o777);
   const port = await freePort();
@@ -153,6 +161,8 @@ pidfile = ${join(dir.path, 'pgbouncer.pid')}
   );
   return {
     port,
+    // runuser's: its CPU counts its live child, pgbouncer.
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
       await sleep(200);
@@ -162,7 +172,7 @@ pidfile = ${join(dir.path, 'pgbouncer.pid')}
 }
 
 /** A bare Node.js TCP relay in front of PostgreSQL (see tcp-relay.mjs). */
-async function startTcpRelay(): Promise<{ port: number; stop(): void }> {
+async function startTcpRelay(): Promise<{ port: number; pid: number; stop(): void }> {
   const port = await freePort();
   const upstream = new URL(adminDatabaseUrl);
   const child = spawn(
@@ -176,7 +186,7 @@ async function startTcpRelay(): Promise<{ port: number; stop(): void }> {
     child.stdout!.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`tcp-relay exited (${code})`)));
   });
-  return { port, stop: () => child.kill('SIGTERM') };
+  return { port, pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }
 
 function rssMiB(pid: number): number {
@@ -283,16 +293,17 @@ async function main(): Promise<void> {
 
   const results: Result[] = [];
   try {
+    const agentPid = agent.process.pid!;
     const agentConn = { host: '127.0.0.1', port: agent.pgPort, db: 'bench-pg', user: 'ci-bot', password: token };
     type Mode = 'simple' | 'prepared';
     const paths: Record<string, (mode: Mode) => Promise<Result>> = {
       direct: (mode) => pgbench('direct', { host: '127.0.0.1', port: 5432, db: BENCH_DB, user: 'postgres' }, mode),
       pgbouncer: (mode) =>
-        pgbench('pgbouncer', { host: '127.0.0.1', port: bouncer.port, db: BENCH_DB, user: 'postgres' }, mode),
+        pgbench('pgbouncer', { host: '127.0.0.1', port: bouncer.port, db: BENCH_DB, user: 'postgres' }, mode, bouncer.pid),
       'node-relay': (mode) =>
-        pgbench('node-relay', { host: '127.0.0.1', port: relay.port, db: BENCH_DB, user: 'postgres' }, mode),
-      agent: (mode) => controlPlaneAway(() => pgbench('agent', agentConn, mode)),
-      'agent+cp': (mode) => pgbench('agent+cp', agentConn, mode),
+        pgbench('node-relay', { host: '127.0.0.1', port: relay.port, db: BENCH_DB, user: 'postgres' }, mode, relay.pid),
+      agent: (mode) => controlPlaneAway(() => pgbench('agent', agentConn, mode, agentPid)),
+      'agent+cp': (mode) => pgbench('agent+cp', agentConn, mode, agentPid),
     };
     // BENCH_ONLY=node-relay,agent runs just those paths (for profiling) and skips the rest of the report.
     const only = process.env.BENCH_ONLY?.split(',');
@@ -326,14 +337,14 @@ async function main(): Promise<void> {
       what: 'pass-through policy on agent',
     });
     for (const mode of ['simple', 'prepared'] as const) {
-      results.push(await controlPlaneAway(() => pgbench('agent-pass', agentConn, mode)));
+      results.push(await controlPlaneAway(() => pgbench('agent-pass', agentConn, mode, agentPid)));
     }
     const selectPlain = await selectAll(viaAgent);
     console.log(`  SELECT * FROM customers: agent pass-through ${selectPlain.ms.toFixed(0)} ms`);
 
     // Resident memory of the agent with 500 idle authenticated clients (each with its upstream
     // session, through a transaction-pooling pgbouncer).
-    const pid = agent.process.pid!;
+    const pid = agentPid;
     const rssBefore = rssMiB(pid);
     const idle: pg.Client[] = [];
     for (let i = 0; i < 500; i++) {
@@ -355,8 +366,8 @@ async function main(): Promise<void> {
 
     const row = (mode: string, path: string) => results.find((r) => r.mode === mode && r.path === path)!;
     const lines = [
-      '| mode | path | TPS | avg ms | p99 ms | / pgbouncer | / direct |',
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+      '| mode | path | TPS | avg ms | p99 ms | / pgbouncer | / direct | proxy CPU µs/tx |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ];
     for (const mode of ['simple', 'prepared']) {
       for (const path of ['direct', 'pgbouncer', 'node-relay', 'agent', 'agent+cp', 'agent-pass']) {
@@ -366,7 +377,7 @@ async function main(): Promise<void> {
             ? `${(r.tps / row(mode, 'pgbouncer').tps).toFixed(2)} | ${(r.tps / row(mode, 'direct').tps).toFixed(2)}`
             : ' | ';
         lines.push(
-          `| ${mode} | ${path} | ${r.tps.toFixed(0)} | ${r.avgMs.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${ratios} |`,
+          `| ${mode} | ${path} | ${r.tps.toFixed(0)} | ${r.avgMs.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${ratios} | ${Number.isNaN(r.cpuUs) ? '' : r.cpuUs.toFixed(0)} |`,
         );
       }
     }
