@@ -202,6 +202,36 @@ describe('TokenVerifier: tokens verified before', () => {
     assert.equal(verifier.knownIdentity(a!)?.username, 'ann');
     assert.equal(verifier.knownIdentity(c!)?.username, 'cid');
   });
+
+  it('stops answering from memory for a token whose key the IdP withdrew, once the key set is fetched again', async () => {
+    const verifier = new TokenVerifier(new MemorySnapshots(snapshotFor(idp)), { jwksCooldownMs: 0 });
+    const leakedKid = await idp.addKey('RS256');
+    const signedByLeakedKey = await idp.token('erin');
+    assert.ok((await verifier.verify(signedByLeakedKey)).ok);
+
+    await idp.addKey('ES256');
+    idp.withdrawKey(leakedKid);
+    assert.ok(verifier.knownIdentity(signedByLeakedKey), 'still answered from memory until the key set is fetched again');
+    // Any token naming the new key makes the agent fetch the key set.
+    assert.ok((await verifier.verify(await idp.token('erin'))).ok);
+    assert.equal(verifier.knownIdentity(signedByLeakedKey), undefined);
+    assert.deepEqual(await verifier.verify(signedByLeakedKey), { ok: false, reason: 'bad signature' });
+  });
+
+  it('answers from memory only while the key set is fresh, then verifies again against a fetched key set', async () => {
+    const verifier = new TokenVerifier(new MemorySnapshots(snapshotFor(idp)), { jwksMaxAgeMs: 200 });
+    const token = await idp.token('fay');
+    const first = await verifier.verify(token);
+    assert.ok(first.ok);
+    assert.equal(verifier.knownIdentity(token), first.identity);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.equal(verifier.knownIdentity(token), undefined, 'key set older than jwksMaxAgeMs');
+    const fetches = idp.jwksFetches;
+    const again = await verifier.verify(token);
+    assert.ok(again.ok);
+    assert.equal(idp.jwksFetches, fetches + 1);
+    assert.equal(verifier.knownIdentity(token), again.identity);
+  });
 });
 
 describe('checkAccess', () => {

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { IdentitySettings } from '@portcullis/proto';
 import type { SnapshotSource } from '../snapshot/snapshot-source.js';
 
@@ -46,7 +46,14 @@ export interface TokenVerifierOptions {
   jwksCooldownMs?: number;
   /** Verified tokens remembered at most (least recently used out first). Default 10,000. */
   rememberedTokens?: number;
+  /**
+   * A key set is fetched again when it is older than this, and tokens verified before are
+   * answered from memory only while their key set is this fresh. Default 5 minutes.
+   */
+  jwksMaxAgeMs?: number;
 }
+
+type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
 /** A token that passed verification, and until when it would still pass under `settings`. */
 interface Remembered {
@@ -54,6 +61,8 @@ interface Remembered {
   settings: IdentitySettings;
   /** Epoch ms from which jose would call it expired: exp plus the allowed clock skew. */
   acceptedUntil: number;
+  /** The key id it was signed with (undefined: the token named none). */
+  kid: string | undefined;
 }
 
 /**
@@ -64,18 +73,23 @@ interface Remembered {
  *
  * A token that passed is remembered until it would expire: HTTP clients send the same token on
  * every request, and a signature check costs more than the rest of a proxied request. The answer
- * is reused only while the identity settings that verified it are unchanged and only until exp
- * (plus the allowed skew), so it is exactly what verifying again would say. Who may do what is not
- * part of it: engines check disabled identities and grants against the current snapshot on every
- * use. Refusals are not remembered.
+ * is reused only while the identity settings that verified it are unchanged, only until exp (plus
+ * the allowed skew), and only while the IdP still publishes the key that signed it in a key set
+ * fetched within `jwksMaxAgeMs`: a key the IdP withdraws (rotated out after a leak) stops the
+ * tokens it signed as soon as the agent refetches, as it would if each were verified again. Who
+ * may do what is not part of it: engines check disabled identities and grants against the current
+ * snapshot on every use. Refusals are not remembered.
  */
 export class TokenVerifier {
-  private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  private readonly keySets = new Map<string, KeySet>();
+  /** Key ids each key set published when last looked at (after every verification). */
+  private readonly publishedKids = new Map<string, ReadonlySet<string | undefined>>();
   private readonly now: () => Date;
   private readonly jwksTimeoutMs: number;
   private readonly jwksCooldownMs: number;
   private readonly remembered = new Map<string, Remembered>();
   private readonly maxRemembered: number;
+  private readonly jwksMaxAgeMs: number;
 
   constructor(
     private readonly snapshots: SnapshotSource,
@@ -85,6 +99,7 @@ export class TokenVerifier {
     this.jwksTimeoutMs = options.jwksTimeoutMs ?? 5000;
     this.jwksCooldownMs = options.jwksCooldownMs ?? 10_000;
     this.maxRemembered = options.rememberedTokens ?? 10_000;
+    this.jwksMaxAgeMs = options.jwksMaxAgeMs ?? 5 * 60_000;
   }
 
   async verify(token: string): Promise<TokenVerification> {
@@ -95,9 +110,11 @@ export class TokenVerifier {
       return { ok: false, reason: 'identity provider not configured' };
     }
     const skew = Math.min(settings.clockSkewSeconds, MAX_CLOCK_SKEW_SECONDS);
+    const keySet = this.keySet(settings.jwksUri);
     let payload: JWTPayload;
+    let header: ProtectedHeaderParameters;
     try {
-      ({ payload } = await jwtVerify(token, this.keySet(settings.jwksUri), {
+      ({ payload, protectedHeader: header } = await jwtVerify(token, keySet, {
         algorithms: ALGORITHMS,
         issuer: settings.issuer,
         audience: settings.audiences,
@@ -107,6 +124,9 @@ export class TokenVerifier {
       }));
     } catch (error) {
       return { ok: false, reason: refusalReason(error) };
+    } finally {
+      // Key sets are (re)fetched only within a verification, so this sees every new one.
+      this.notePublishedKids(settings.jwksUri, keySet);
     }
     // Keycloak marks access tokens with typ "Bearer"; ID and refresh tokens carry other values.
     if (payload.typ !== 'Bearer') return { ok: false, reason: 'not an access token' };
@@ -117,7 +137,7 @@ export class TokenVerifier {
       roles: stringList((payload.realm_access as { roles?: unknown } | undefined)?.roles),
       expiresAt: new Date(payload.exp! * 1000),
     };
-    this.remember(token, { identity, settings, acceptedUntil: (payload.exp! + skew) * 1000 });
+    this.remember(token, { identity, settings, acceptedUntil: (payload.exp! + skew) * 1000, kid: header.kid });
     return { ok: true, identity };
   }
 
@@ -129,7 +149,12 @@ export class TokenVerifier {
     const entry = this.remembered.get(token);
     if (!entry) return undefined;
     const settings = this.snapshots.current()?.identity;
-    if (!settings || !sameSettings(entry.settings, settings) || this.now().getTime() >= entry.acceptedUntil) {
+    if (
+      !settings ||
+      !sameSettings(entry.settings, settings) ||
+      this.now().getTime() >= entry.acceptedUntil ||
+      !this.keyStillPublished(settings.jwksUri, entry.kid)
+    ) {
       this.remembered.delete(token);
       return undefined;
     }
@@ -146,12 +171,23 @@ export class TokenVerifier {
     this.remembered.set(token, entry);
   }
 
-  private keySet(jwksUri: string): ReturnType<typeof createRemoteJWKSet> {
+  /** True while the key set is fresh and, when last fetched, still held the key `kid`. */
+  private keyStillPublished(jwksUri: string, kid: string | undefined): boolean {
+    return this.keySets.get(jwksUri)?.fresh === true && this.publishedKids.get(jwksUri)?.has(kid) === true;
+  }
+
+  private notePublishedKids(jwksUri: string, keySet: KeySet): void {
+    const keys = keySet.jwks()?.keys;
+    if (keys) this.publishedKids.set(jwksUri, new Set(keys.map((key) => key.kid)));
+  }
+
+  private keySet(jwksUri: string): KeySet {
     let keySet = this.keySets.get(jwksUri);
     if (!keySet) {
       keySet = createRemoteJWKSet(new URL(jwksUri), {
         timeoutDuration: this.jwksTimeoutMs,
         cooldownDuration: this.jwksCooldownMs,
+        cacheMaxAge: this.jwksMaxAgeMs,
       });
       this.keySets.set(jwksUri, keySet);
     }

@@ -12,6 +12,7 @@ export class TestIdp {
   jwksUri = '';
   /** How many times the JWKS was fetched (key rotation tests). */
   jwksFetches = 0;
+  private added = 0;
   private readonly keys: { kid: string; alg: string; privateKey: CryptoKey; jwk: JWK }[] = [];
   private server?: Server;
 
@@ -31,9 +32,17 @@ export class TestIdp {
   /** Adds (publishes) a signing key and returns its kid; new tokens are signed with it. */
   async addKey(alg: 'RS256' | 'ES256' | 'PS256'): Promise<string> {
     const { privateKey, publicKey } = await generateKeyPair(alg);
-    const kid = `k${this.keys.length + 1}-${alg}`;
+    const kid = `k${++this.added}-${alg}`;
     this.keys.push({ kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } });
     return kid;
+  }
+
+  /** Stops publishing a key (rotated out after a leak, say); tokens are signed with the newest left. */
+  withdrawKey(kid: string): void {
+    this.keys.splice(
+      this.keys.findIndex((k) => k.kid === kid),
+      1,
+    );
   }
 
   /** A valid access token for `username`; `claims` override or add claims, `expiresIn` in seconds. */
