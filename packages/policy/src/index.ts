@@ -17,6 +17,7 @@ export { SECRET_RULE_IDS } from './detectors/secrets.js';
 export {
   createMaskContext,
   maskText,
+  maskAndCount,
   maskJson,
   type MaskContext,
   type MaskOptions,

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { EntityType, MaskStyle } from '../entities.js';
-import { maskJson, maskText, type MaskContext } from './text.js';
+import { maskAndCount, maskJson, type MaskContext } from './text.js';
 import { keyedHash, partial } from './styles.js';
 
 /** PostgreSQL type OIDs (pg_type.oid) the column masker knows. */
@@ -136,9 +136,7 @@ export function maskCell(
 ): string | null {
   if (raw === null) return null;
   if (TEXT_TYPES.has(typeOid)) {
-    const r = maskText(raw, ctx);
-    if (counts) for (const f of r.findings) counts.set(f.entity, (counts.get(f.entity) ?? 0) + 1);
-    return r.text;
+    return maskAndCount(raw, ctx, counts);
   }
   if (typeOid === PgType.json || typeOid === PgType.jsonb) {
     try {

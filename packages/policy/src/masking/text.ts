@@ -72,10 +72,10 @@ export function applyFindings(text: string, found: readonly Finding[], ctx: Mask
  * number) inside a parsed JSON value. Keys are left alone. Returns a new value.
  */
 export function maskJson(value: unknown, ctx: MaskContext, counts?: Map<EntityType, number>): unknown {
-  if (typeof value === 'string') return countAndMask(value, ctx, counts);
+  if (typeof value === 'string') return maskAndCount(value, ctx, counts);
   if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) >= 1_000_000) {
     const s = String(value);
-    const masked = countAndMask(s, ctx, counts);
+    const masked = maskAndCount(s, ctx, counts);
     return masked === s ? value : masked;
   }
   if (Array.isArray(value)) return value.map((v) => maskJson(v, ctx, counts));
@@ -87,7 +87,8 @@ export function maskJson(value: unknown, ctx: MaskContext, counts?: Map<EntityTy
   return value;
 }
 
-function countAndMask(s: string, ctx: MaskContext, counts?: Map<EntityType, number>): string {
+/** `maskText`'s text, with what it masked added to `counts` (entity → values masked). */
+export function maskAndCount(s: string, ctx: MaskContext, counts?: Map<EntityType, number>): string {
   const found = ctx.scanner.scan(s, ctx.entities);
   if (found.length === 0) return s;
   if (counts) for (const f of found) counts.set(f.entity, (counts.get(f.entity) ?? 0) + 1);

@@ -13,8 +13,8 @@ import {
   createMaskContext,
   decide,
   maskContextFor,
+  maskAndCount,
   maskJson,
-  maskText,
   type CompiledPolicy,
   type EntityType,
   type MaskContext,
@@ -363,9 +363,7 @@ export class HttpEngine implements Engine {
           record.responseText = out;
         } catch {
           // Not JSON after all: masked as text, never passed through unread.
-          const r = maskText(text, masking);
-          for (const f of r.findings) counts.set(f.entity, (counts.get(f.entity) ?? 0) + 1);
-          out = r.text;
+          out = maskAndCount(text, masking, counts);
           record.responseBody = out;
         }
         responseHeaders['content-length'] = String(Buffer.byteLength(out));
