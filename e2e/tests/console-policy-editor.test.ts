@@ -95,6 +95,23 @@ describe('policies and the audit log in the console', () => {
     assert.equal(await methods.getAttribute('aria-invalid'), null);
     assert.equal(await save.isDisabled(), false, 'Save is enabled once the problem is fixed');
 
+    // Cards are keyed by rule, not by place: a section opened by hand moves with its rule.
+    const timeWindow = (card: Locator) => card.getByRole('button', { name: 'Time window' });
+    await timeWindow(rule).click();
+    assert.equal(await timeWindow(rule).getAttribute('aria-expanded'), 'true');
+    await page.getByRole('button', { name: 'Move Rule 2 (api-reads) down' }).click();
+    const movedDown = page.getByRole('group', { name: 'Rule 3 (api-reads)' });
+    await movedDown.waitFor();
+    assert.equal(await timeWindow(movedDown).getAttribute('aria-expanded'), 'true', 'open where its rule went');
+    const other = page.getByRole('group', { name: 'Rule 2 (mask-pii)' });
+    assert.equal(await timeWindow(other).getAttribute('aria-expanded'), 'false', 'not left open at its old place');
+    await page.getByRole('button', { name: 'Move Rule 3 (api-reads) up' }).click();
+    await rule.waitFor();
+    assert.equal(await timeWindow(rule).getAttribute('aria-expanded'), 'true');
+
+    // Lists take one item a line, so a keyword may hold a comma.
+    await rule.getByLabel('Keywords').fill('drop table, truncate\n  ignore previous \n');
+
     // The JSON view shows the same draft.
     await page.getByRole('tab', { name: 'JSON' }).click();
     const json = JSON.parse(await page.getByLabel('Policy document (JSON)').inputValue()) as {
@@ -104,12 +121,17 @@ describe('policies and the audit log in the console', () => {
       json.rules.map((r) => r.id),
       ['admins-unmasked', 'api-reads', 'mask-pii'],
     );
-    assert.deepEqual(json.rules[1], { id: 'api-reads', action: 'allow', match: { httpMethods: ['GET'] } });
+    assert.deepEqual(json.rules[1], {
+      id: 'api-reads',
+      action: 'allow',
+      match: { httpMethods: ['GET'], keywords: ['drop table, truncate', 'ignore previous'] },
+    });
     // …and what is typed there is in the form.
     Object.assign(json.rules[1]!, { description: 'reads through the API' });
     await page.getByLabel('Policy document (JSON)').fill(JSON.stringify(json, null, 2));
     await page.getByRole('tab', { name: 'Form' }).click();
     assert.equal(await rule.getByLabel('Description').inputValue(), 'reads through the API');
+    assert.equal(await rule.getByLabel('Keywords').inputValue(), 'drop table, truncate\nignore previous');
 
     await save.click();
     await page.getByText(/Saved\./).waitFor();
@@ -126,7 +148,7 @@ describe('policies and the audit log in the console', () => {
       id: 'api-reads',
       description: 'reads through the API',
       action: 'allow',
-      match: { httpMethods: ['GET'] },
+      match: { httpMethods: ['GET'], keywords: ['drop table, truncate', 'ignore previous'] },
     });
 
     // History still compares and rolls back: the new rule is what the editor adds to v0; rolling back to v0 is v2.

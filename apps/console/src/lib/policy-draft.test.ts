@@ -5,7 +5,9 @@ import {
   getIn,
   moveItem,
   newRule,
+  formatList,
   formatScalar,
+  formatScalarList,
   parseList,
   parseNumber,
   parseScalar,
@@ -71,17 +73,30 @@ describe('editing a draft policy', () => {
   });
 
   it('reads list and number fields as typed', () => {
-    assert.deepEqual(parseList('GET, post,\n PUT ,'), ['GET', 'post', 'PUT']);
-    assert.equal(parseList(' , '), undefined);
+    assert.deepEqual(parseList('GET\n post\n\n PUT \n'), ['GET', 'post', 'PUT']);
+    assert.equal(parseList(' \n \n'), undefined);
     assert.equal(parseNumber(''), undefined);
     assert.equal(parseNumber(' 1000 '), 1000);
     assert.equal(parseNumber('ten'), 'ten', 'kept as typed so the schema says what is wrong');
     assert.equal(parseNumber('-2.5'), -2.5);
     for (const text of ['0x10', '1e3', 'Infinity', '.5'])
       assert.equal(parseNumber(text), text, `${text} is not decimal text, so it stays as typed`);
-    assert.deepEqual(parseScalarList('gpt-4, 5, true, null, "7"'), ['gpt-4', 5, true, null, '7']);
+    assert.deepEqual(parseScalarList('gpt-4\n5\ntrue\nnull\n"7"'), ['gpt-4', 5, true, null, '7']);
     for (const value of ['gpt-4', '5', 'true', 5, null, 'say "hi"'])
       assert.deepEqual(parseScalar(formatScalar(value)), value, `${JSON.stringify(value)} reads back as itself`);
+  });
+
+  it('reads list fields one item a line, so an item may hold a comma', () => {
+    const keywords = ['drop table, truncate', 'ignore previous'];
+    assert.equal(formatList(keywords), 'drop table, truncate\nignore previous');
+    assert.deepEqual(parseList(formatList(keywords)), keywords);
+    assert.deepEqual(
+      parseList('  drop table, truncate \r\n\nignore previous\n'),
+      keywords,
+      'trimmed, blank lines dropped',
+    );
+    const models = ['gpt-4, mini', 5, 'true'];
+    assert.deepEqual(parseScalarList(formatScalarList(models)), models);
   });
 
   it('compares drafts as documents: key order does not count, values and list order do', () => {

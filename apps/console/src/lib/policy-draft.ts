@@ -100,12 +100,13 @@ export function sameDocument(a: unknown, b: unknown): boolean {
 }
 
 /**
- * "GET, POST" → ["GET", "POST"]: a list field's text, split on commas and line breaks. Empty means
+ * "GET\nPOST" → ["GET", "POST"]: a list field's text, one item a line, so an item may hold a comma
+ * ("drop table, truncate" is one keyword). Items are trimmed and blank lines dropped; empty means
  * absent (the schema wants such lists non-empty or not there at all).
  */
 export function parseList(text: string): string[] | undefined {
   const items = text
-    .split(/[,\n]/)
+    .split('\n')
     .map((s) => s.trim())
     .filter(Boolean);
   return items.length > 0 ? items : undefined;
@@ -140,7 +141,7 @@ export function parseScalar(text: string): unknown {
   return trimmed;
 }
 
-/** Scalars, comma-separated. */
+/** Scalars, one a line. */
 export function parseScalarList(text: string): unknown[] | undefined {
   return parseList(text)?.map(parseScalar);
 }
@@ -152,9 +153,9 @@ export function formatScalar(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** A list field's text: its items, each as `formatItem` writes it, comma-separated. */
+/** A list field's text: its items, each as `formatItem` writes it, one a line. */
 const listText = (value: unknown, formatItem: (item: unknown) => string): string =>
-  Array.isArray(value) ? value.map(formatItem).join(', ') : formatItem(value);
+  Array.isArray(value) ? value.map(formatItem).join('\n') : formatItem(value);
 
 export function formatScalarList(value: unknown): string {
   return listText(value, formatScalar);

@@ -1,5 +1,5 @@
 import { GUARDRAIL_IDS, MASK_STYLES } from '@portcullis/policy/schema';
-import { appendItem, getIn, newRule } from '../../lib/policy-draft.js';
+import { appendItem, newRule } from '../../lib/policy-draft.js';
 import { fieldDomId } from '../../lib/policy-issues.js';
 import {
   CheckboxField,
@@ -11,15 +11,17 @@ import {
   NumberField,
   SelectField,
   TextField,
+  useItemKeys,
   usePolicyForm,
 } from './policy-fields.js';
 import { ENTITY_HINT, RuleCard } from './RuleCard.js';
 
 /** The whole policy as a form: default action, ordered rules, then the policy-wide settings. */
 export function PolicyForm() {
-  const { draft, change } = usePolicyForm();
-  const rules = getIn(draft, ['rules']);
-  const count = Array.isArray(rules) ? rules.length : 0;
+  const { change } = usePolicyForm();
+  // Keyed by rule, not by place, so a card's open sections move with its rule.
+  const keys = useItemKeys(['rules']);
+  const count = keys.length;
   const addRule = () => {
     change((d) => appendItem(d, ['rules'], newRule(d)));
     focusField(fieldDomId(['rules', count, 'id']));
@@ -46,8 +48,8 @@ export function PolicyForm() {
         className="rules-group"
       >
         {count === 0 && <p className="muted">No rules: everything gets the default action.</p>}
-        {Array.from({ length: count }, (_, i) => (
-          <RuleCard key={i} index={i} count={count} />
+        {keys.map((key, i) => (
+          <RuleCard key={key} index={i} count={count} />
         ))}
         {count > 0 && <div className="rules-footer">{addButton}</div>}
       </FieldGroup>
@@ -118,7 +120,7 @@ export function PolicyForm() {
               </div>
               <div className="form-row form-row-3">
                 <SelectField path={[...row, 'validator']} options={['luhn', 'iban', 'ssn']} unset="None" />
-                <ListField path={[...row, 'contextWords']} placeholder="employee, staff" />
+                <ListField path={[...row, 'contextWords']} placeholder={'employee\nstaff'} />
                 <CheckboxField path={[...row, 'requireContext']} fallback={false} />
               </div>
             </>

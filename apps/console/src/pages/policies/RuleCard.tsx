@@ -112,7 +112,7 @@ export function RuleCard({ index, count }: { index: number; count: number }) {
           fields={['httpMethods', 'httpPaths', 'keywords', 'httpBody'].map((f) => at('match', f))}
         >
           <div className="form-row">
-            <ListField path={at('match', 'httpMethods')} hint="Upper case, comma-separated" placeholder="GET, POST" />
+            <ListField path={at('match', 'httpMethods')} hint="Upper case, one per line" placeholder={'GET\nPOST'} />
             <ListField
               path={at('match', 'httpPaths')}
               hint='Globs after the connection prefix: "*" within a segment, "**" across'
@@ -121,8 +121,8 @@ export function RuleCard({ index, count }: { index: number; count: number }) {
           </div>
           <ListField
             path={at('match', 'keywords')}
-            hint="Words or phrases in the body's string values, any case; any one matches."
-            placeholder="drop table, truncate"
+            hint="Words or phrases in the body's string values, one per line, any case; any one matches."
+            placeholder={'drop table\ntruncate'}
           />
           <ItemList
             path={at('match', 'httpBody')}
@@ -140,7 +140,7 @@ export function RuleCard({ index, count }: { index: number; count: number }) {
                 </div>
                 <div className="form-row form-row-3">
                   <ScalarField path={[...row, 'equals']} placeholder="gpt-4" />
-                  <ScalarListField path={[...row, 'in']} placeholder="gpt-4, gpt-4o" />
+                  <ScalarListField path={[...row, 'in']} placeholder={'gpt-4\ngpt-4o'} />
                   <TextField path={[...row, 'matches']} placeholder="^ignore previous" hint="A regular expression" />
                 </div>
                 <div className="form-row form-row-3">
@@ -162,7 +162,7 @@ export function RuleCard({ index, count }: { index: number; count: number }) {
       {masks && (
         <FieldGroup path={at('mask')} title="Masking" className="mask-group">
           <div className="form-row">
-            <ListField path={at('mask', 'entities')} hint={ENTITY_HINT} placeholder="CREDIT_CARD, EMAIL" />
+            <ListField path={at('mask', 'entities')} hint={ENTITY_HINT} placeholder={'CREDIT_CARD\nEMAIL'} />
             <SelectField path={at('mask', 'style')} options={MASK_STYLES} unset="Policy default" />
           </div>
           <ColumnMasks path={at('mask', 'columns')} />

@@ -1,6 +1,7 @@
 import { createContext, useContext, useId, useState, type ReactNode } from 'react';
 import { Field, FieldNote, noteProps } from '../../components/ui.js';
 import { fromLocalInput, toLocalInput } from '../../lib/datetime.js';
+import { carryKeys, firstKeys } from '../../lib/item-keys.js';
 import {
   appendItem,
   formatList,
@@ -65,8 +66,26 @@ export function focusField(id: string): void {
   });
 }
 
+const NO_ITEMS: readonly unknown[] = [];
+
 /**
- * The text of a control whose text is not its value ("GET, " is the list ["GET"]): kept while it
+ * React keys for the items of the list at `path` (lib/item-keys.ts): a row's own state follows its
+ * item when items move or go, and the keys never enter the draft.
+ */
+export function useItemKeys(path: DraftPath): readonly number[] {
+  const { draft } = usePolicyForm();
+  const found = getIn(draft, path);
+  const items = Array.isArray(found) ? found : NO_ITEMS;
+  const [known, setKnown] = useState(() => firstKeys(items));
+  if (known.items === items) return known.keys;
+  // Adjusted while rendering, as React advises for state derived from a previous render.
+  const next = carryKeys(known, items);
+  setKnown(next);
+  return next.keys;
+}
+
+/**
+ * The text of a control whose text is not its value ("GET\n" is the list ["GET"]): kept while it
  * still reads as the draft's value, replaced when the draft changed elsewhere (JSON view, reorder).
  */
 function useTypedText(value: unknown, format: (v: unknown) => string, parse: (text: string) => unknown) {
@@ -107,6 +126,7 @@ function TypedTextField({
   hint,
   placeholder,
   numeric,
+  lines,
 }: {
   path: DraftPath;
   format: (value: unknown) => string;
@@ -114,29 +134,37 @@ function TypedTextField({
   hint?: ReactNode;
   placeholder?: string;
   numeric?: boolean;
+  /** A list, one item a line, in a textarea. */
+  lines?: boolean;
 }) {
   const f = useField(path);
   const [text, setText] = useTypedText(f.value, format, parse);
+  const onChange = (e: { target: { value: string } }) => {
+    setText(e.target.value);
+    f.set(parse(e.target.value));
+  };
   return (
     <Field id={f.id} label={f.label} hint={hint} problems={f.problems}>
-      <input
-        inputMode={numeric ? 'decimal' : undefined}
-        value={text}
-        placeholder={placeholder}
-        onChange={(e) => {
-          setText(e.target.value);
-          f.set(parse(e.target.value));
-        }}
-      />
+      {lines ? (
+        <textarea
+          className="list-input"
+          rows={Math.min(Math.max(text.split('\n').length, 2), 8)}
+          value={text}
+          placeholder={placeholder}
+          onChange={onChange}
+        />
+      ) : (
+        <input inputMode={numeric ? 'decimal' : undefined} value={text} placeholder={placeholder} onChange={onChange} />
+      )}
     </Field>
   );
 }
 
 type TypedProps = { path: DraftPath; hint?: ReactNode; placeholder?: string };
 
-/** A list of names, typed comma-separated. */
-export const ListField = ({ hint = 'Comma-separated', ...props }: TypedProps) => (
-  <TypedTextField {...props} hint={hint} format={formatList} parse={parseList} />
+/** A list of names, typed one a line (so a name may hold a comma). */
+export const ListField = ({ hint = 'One per line', ...props }: TypedProps) => (
+  <TypedTextField {...props} lines hint={hint} format={formatList} parse={parseList} />
 );
 
 export const NumberField = (props: TypedProps) => (
@@ -148,8 +176,8 @@ export const ScalarField = (props: TypedProps) => (
   <TypedTextField {...props} format={formatScalar} parse={parseScalar} />
 );
 
-export const ScalarListField = ({ hint = 'Comma-separated', ...props }: TypedProps) => (
-  <TypedTextField {...props} hint={hint} format={formatScalarList} parse={parseScalarList} />
+export const ScalarListField = ({ hint = 'One per line', ...props }: TypedProps) => (
+  <TypedTextField {...props} lines hint={hint} format={formatScalarList} parse={parseScalarList} />
 );
 
 /**
@@ -328,12 +356,9 @@ export function FieldGroup({
         <h3 id={titleId}>{title}</h3>
         {actions && <div className="field-group-actions">{actions}</div>}
       </div>
-      {problems.length > 0 && (
-        <p id={noteId} className="field-problem">
-          {problems.join(' · ')}
-        </p>
-      )}
-      {hint && <p className="field-hint">{hint}</p>}
+      {/* Unlike a field's note, the hint stays when there are problems: it says what the part is for. */}
+      <FieldNote id={noteId} problems={problems} />
+      <FieldNote id={`${titleId}-hint`} problems={[]} hint={hint} />
       {children}
     </div>
   );
@@ -359,8 +384,8 @@ export function ItemList({
   children: (row: DraftPath) => ReactNode;
 }) {
   const { draft, change } = usePolicyForm();
-  const items = getIn(draft, path);
-  const count = Array.isArray(items) ? items.length : 0;
+  const keys = useItemKeys(path);
+  const count = keys.length;
   const add = () => {
     change((d) => appendItem(d, path, newItem));
     focusField(fieldDomId([...path, count, focus]));
@@ -377,12 +402,12 @@ export function ItemList({
         </button>
       }
     >
-      {Array.from({ length: count }, (_, i) => {
+      {keys.map((key, i) => {
         const row = [...path, i];
         const rowTitle = fieldLabel(row, draft);
         return (
           <FieldGroup
-            key={i}
+            key={key}
             path={row}
             title={rowTitle}
             className="item-row"
