@@ -4,8 +4,9 @@
  * When a budget is exceeded the agent stops sending the statement's rows, discards the rest of
  * the result, and ends the statement with an ErrorResponse carrying BUDGET_SQLSTATE (53400,
  * configuration_limit_exceeded) and a message naming the limit ("row budget of 1000 rows per
- * statement exceeded"); rows already sent stay sent. An HTTP response is cut the same way and
- * the client sees the stream end with an error event (or a 429 if nothing was sent yet).
+ * statement exceeded", "hourly row budget of 50000 rows (120 left this hour) exceeded"); rows
+ * already sent stay sent. An HTTP response is cut the same way and the client sees the stream end
+ * with an error event (or a 429 if nothing was sent yet).
  */
 export const BUDGET_SQLSTATE = '53400';
 
@@ -21,27 +22,45 @@ export interface IdentityLimits {
   bytesPerHour?: number;
 }
 
-/** Counts one statement's result. */
+/** Counts one statement's result against the tighter of its own limits and what the hour has left. */
 export class StatementBudget {
   rows = 0;
   bytes = 0;
-  /** Which limit was crossed, for the error message. */
+  /** The limit that was crossed, in words for the error message. */
   exceededBy?: string;
+  private readonly rowLimit: Limit;
+  private readonly byteLimit: Limit;
 
-  constructor(private readonly limits: StatementLimits) {}
+  constructor(perStatement: StatementLimits, hourly?: { limits: IdentityLimits; used: { rows: number; bytes: number } }) {
+    this.rowLimit = tighter('row', perStatement.maxRows, hourly?.limits.rowsPerHour, hourly?.used.rows ?? 0);
+    this.byteLimit = tighter('byte', perStatement.maxBytes, hourly?.limits.bytesPerHour, hourly?.used.bytes ?? 0);
+  }
 
   /** Call for each row before sending it; a row that crosses a limit is not sent. */
   onRow(bytes: number): BudgetVerdict {
     if (this.exceededBy) return 'exceeded';
-    const { maxRows, maxBytes } = this.limits;
-    if (maxRows !== undefined && this.rows + 1 > maxRows) this.exceededBy = `row budget of ${maxRows} rows`;
-    else if (maxBytes !== undefined && this.bytes + bytes > maxBytes)
-      this.exceededBy = `byte budget of ${maxBytes} bytes`;
+    if (this.rowLimit.max !== undefined && this.rows + 1 > this.rowLimit.max) this.exceededBy = this.rowLimit.says;
+    else if (this.byteLimit.max !== undefined && this.bytes + bytes > this.byteLimit.max) this.exceededBy = this.byteLimit.says;
     if (this.exceededBy) return 'exceeded';
     this.rows++;
     this.bytes += bytes;
     return 'ok';
   }
+}
+
+interface Limit {
+  max?: number;
+  says?: string;
+}
+
+/** The tighter of a per-statement limit and what an hourly one leaves, with the words for it. */
+function tighter(unit: 'row' | 'byte', perStatement: number | undefined, perHour: number | undefined, used: number): Limit {
+  const left = perHour === undefined ? undefined : Math.max(0, perHour - used);
+  if (left !== undefined && (perStatement === undefined || left < perStatement)) {
+    return { max: left, says: `hourly ${unit} budget of ${perHour} ${unit}s (${left} left this hour)` };
+  }
+  if (perStatement !== undefined) return { max: perStatement, says: `${unit} budget of ${perStatement} ${unit}s per statement` };
+  return {};
 }
 
 const HOUR_MS = 3_600_000;
@@ -53,17 +72,13 @@ interface Usage {
 }
 
 /**
- * Rows and bytes per identity over the last hour (a sliding window of one-minute slots).
- * One instance per agent; `statement()` gives each statement a budget that also stops at what
- * the identity has left this hour.
+ * Rows and bytes per identity over the last hour (a sliding window of one-minute slots), one
+ * instance per agent. Usage is kept apart from the limits, which come with each call: a new
+ * policy version changes what an identity may still receive, never what it already received.
  */
 export class IdentityBudgets {
   private readonly usage = new Map<string, Usage>();
-
-  constructor(
-    private readonly limits: IdentityLimits,
-    private readonly perStatement: StatementLimits = {},
-  ) {}
+  private prunedAt = 0;
 
   /** What `subject` used in the hour before `now`. */
   used(subject: string, now: Date): { rows: number; bytes: number } {
@@ -84,25 +99,17 @@ export class IdentityBudgets {
   }
 
   /** Whether `subject` may start a statement at all (nothing left this hour: 'exceeded'). */
-  check(subject: string, now: Date): BudgetVerdict {
+  check(subject: string, limits: IdentityLimits, now: Date): BudgetVerdict {
     const { rows, bytes } = this.used(subject, now);
-    const { rowsPerHour, bytesPerHour } = this.limits;
+    const { rowsPerHour, bytesPerHour } = limits;
     return (rowsPerHour !== undefined && rows >= rowsPerHour) || (bytesPerHour !== undefined && bytes >= bytesPerHour)
       ? 'exceeded'
       : 'ok';
   }
 
   /** A statement budget bounded by the per-statement limits and what the identity has left. */
-  statement(subject: string, now: Date): StatementBudget {
-    const { rows, bytes } = this.used(subject, now);
-    const left = (limit: number | undefined, used: number) =>
-      limit === undefined ? undefined : Math.max(0, limit - used);
-    const min = (a: number | undefined, b: number | undefined) =>
-      a === undefined ? b : b === undefined ? a : Math.min(a, b);
-    return new StatementBudget({
-      maxRows: min(this.perStatement.maxRows, left(this.limits.rowsPerHour, rows)),
-      maxBytes: min(this.perStatement.maxBytes, left(this.limits.bytesPerHour, bytes)),
-    });
+  statement(subject: string, limits: IdentityLimits, perStatement: StatementLimits, now: Date): StatementBudget {
+    return new StatementBudget(perStatement, { limits, used: this.used(subject, now) });
   }
 
   /** Adds what a statement sent (call when it ends, exceeded or not). */
@@ -112,5 +119,15 @@ export class IdentityBudgets {
     const slot = now.getTime() - (now.getTime() % SLOT_MS);
     const cur = u.slots.get(slot) ?? [0, 0];
     u.slots.set(slot, [cur[0] + rows, cur[1] + bytes]);
+    // Identities that stopped coming back would otherwise stay forever.
+    if (now.getTime() - this.prunedAt >= SLOT_MS) {
+      this.prunedAt = now.getTime();
+      for (const other of this.usage.keys()) this.used(other, now);
+    }
+  }
+
+  /** Identities with usage kept (for tests and metrics). */
+  get size(): number {
+    return this.usage.size;
   }
 }

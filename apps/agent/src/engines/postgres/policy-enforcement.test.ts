@@ -16,6 +16,13 @@ const extended = (sql: string) =>
   ]);
 const SYNC = frame('S', Buffer.alloc(0));
 
+/** The policy of these tests: PII masked, at most 1000 rows per statement. */
+const POLICY = {
+  defaultAction: 'allow' as const,
+  masking: { style: 'redact' as const, entities: ['CREDIT_CARD' as const, 'US_SSN' as const, 'EMAIL' as const, 'PHONE' as const] },
+  budgets: { statement: { maxRows: 1000 } },
+};
+
 /** Reads server messages until `count` ReadyForQuery have come; returns type letters and error texts. */
 async function readUntilReady(socket: import('node:net').Socket, count: number): Promise<{ types: string; errors: string[]; statuses: string }> {
   let buffer = Buffer.alloc(0);
@@ -67,11 +74,7 @@ describe('policy enforcement on the PostgreSQL path', () => {
              jsonb_build_object('contact', 'user' || g || '@example.com'), date '1980-05-17'
       FROM generate_series(1, 3000) g`);
     await setup.end();
-    h.usePolicy({
-      defaultAction: 'allow',
-      masking: { style: 'redact', entities: ['CREDIT_CARD', 'US_SSN', 'EMAIL', 'PHONE'] },
-      budgets: { statement: { maxRows: 1000 } },
-    });
+    h.usePolicy(POLICY);
   });
   after(() => h.close());
 
@@ -209,6 +212,28 @@ describe('policy enforcement on the PostgreSQL path', () => {
       h.recorder.statements().find((s) => s.text === 'SELECT * FROM customers' && s.errorCode),
     );
     assert.equal(recorded.errorCode, BUDGET_SQLSTATE);
+  });
+
+  it("keeps an identity's hourly row budget across policy versions; another identity has its own", async () => {
+    const hourly = { defaultAction: 'allow' as const, budgets: { perIdentity: { rowsPerHour: 25 } } };
+    h.usePolicy(hourly, 10);
+    try {
+      const dave = await h.client('dave');
+      assert.equal((await dave.query('SELECT id FROM customers LIMIT 20')).rows.length, 20);
+      // Saving an unrelated change is a new version: dave still has 5 rows left this hour.
+      h.usePolicy({ ...hourly, rules: [{ id: 'unrelated', match: { tables: ['orders'] }, action: 'allow' }] }, 11);
+      await assert.rejects(dave.query('SELECT id FROM customers LIMIT 20'), (error: { code: string; message: string }) => {
+        assert.equal(error.code, BUDGET_SQLSTATE);
+        assert.match(error.message, /hourly row budget of 25 rows \(5 left this hour\) exceeded/);
+        return true;
+      });
+      await assert.rejects(dave.query('SELECT id FROM customers LIMIT 1'), /hourly row budget of 25 rows \(0 left/);
+      const erin = await h.client('erin');
+      assert.equal((await erin.query('SELECT id FROM customers LIMIT 20')).rows.length, 20);
+      await Promise.all([dave.end(), erin.end()]);
+    } finally {
+      h.usePolicy(POLICY, 12);
+    }
   });
 
   it('records blocked statements with their decision and never runs them upstream', async () => {

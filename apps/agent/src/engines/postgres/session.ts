@@ -388,7 +388,7 @@ export class PostgresSession {
         const replacement = errorResponse(
           'ERROR',
           BUDGET_SQLSTATE,
-          `${exceeded} per statement exceeded: the rest of the result was not sent`,
+          `${exceeded} exceeded: the rest of the result was not sent`,
         );
         return { replacement, replies: this.tracker.onServerFrame(ServerCode.ErrorResponse, replacement, 0, replacement.length, true) };
       }
