@@ -1,6 +1,7 @@
 /** Requests and tokens one identity used on one connection in the current window. */
 interface Usage {
   windowStart: number;
+  windowEnd: number;
   requests: number;
   tokens: number;
 }
@@ -18,6 +19,7 @@ export interface BudgetLimits {
  */
 export class RequestBudgets {
   private readonly usage = new Map<string, Usage>();
+  private prunedAt = 0;
 
   /** The refusal text, or undefined when the request may go; counts the request when it may. */
   admit(key: string, limits: BudgetLimits, now: number): { ruleId: string; reason: string } | undefined {
@@ -34,11 +36,21 @@ export class RequestBudgets {
     if (tokens > 0) this.current(key, limits, now).tokens += tokens;
   }
 
+  /** Identities and connections with a window still open (for tests). */
+  get size(): number {
+    return this.usage.size;
+  }
+
   private current(key: string, limits: BudgetLimits, now: number): Usage {
     let u = this.usage.get(key);
     if (!u || now - u.windowStart >= limits.windowSeconds * 1000) {
-      u = { windowStart: now, requests: 0, tokens: 0 };
+      u = { windowStart: now, windowEnd: now + limits.windowSeconds * 1000, requests: 0, tokens: 0 };
       this.usage.set(key, u);
+    }
+    // Windows of identities that stopped calling would otherwise stay forever.
+    if (now - this.prunedAt >= 60_000) {
+      this.prunedAt = now;
+      for (const [other, usage] of this.usage) if (usage.windowEnd <= now) this.usage.delete(other);
     }
     return u;
   }
