@@ -302,6 +302,13 @@ describe('the web console', () => {
     await auditor.getByRole('cell', { name: 'Quarterly reporting' }).waitFor();
     assert.equal(await adminActions(auditor), 0);
     assert.deepEqual(await forgeConnection(auditor, 'forged-by-erin'), { status: 403, hadToken: true });
+    // The policy page is read-only for her, and its preview runs the policy in force (the control
+    // plane previews drafts for admins only).
+    await auditor.goto(`${cp.url}/policies`);
+    await auditor.getByLabel('Sample result or text').fill('card 4111 1111 1111 1111, order 42');
+    const auditorPreview = auditor.locator('.policy-preview .masked');
+    await eventually(async () => /order 42/.test((await auditorPreview.textContent()) ?? ''), { what: "erin's preview" });
+    assert.doesNotMatch((await auditorPreview.textContent()) ?? '', /4111 1111 1111 1111/);
 
     const alice = await userToken(idp, 'alice');
     const names = (await api(cp, alice, 'GET', '/api/v1/connections')).body.items.map((c: any) => c.name);

@@ -48,6 +48,8 @@ describe('control plane REST API (built dist, real PostgreSQL and Redis)', () =>
     assert.equal((await api(cp.url, 'GET', '/api/v1/connections', { token: foreign })).status, 401);
     const expired = await issuer.token({ roles: ['admin'], expiresIn: '-1m' });
     assert.equal((await api(cp.url, 'GET', '/api/v1/connections', { token: expired })).status, 401);
+    const neverExpires = await issuer.token({ roles: ['admin'], expiresIn: null });
+    assert.equal((await api(cp.url, 'GET', '/api/v1/connections', { token: neverExpires })).status, 401);
     const otherAudience = await issuer.token({ roles: ['admin'], aud: 'someone-else' });
     assert.equal((await api(cp.url, 'GET', '/api/v1/connections', { token: otherAudience })).status, 401);
     const tampered = admin.slice(0, -4) + (admin.endsWith('AAAA') ? 'BBBB' : 'AAAA');

@@ -2,6 +2,7 @@
 // field, nothing changed), versions, rollback, preview, audit, and the policy in agents' snapshots.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { keyedHash } from '@portcullis/policy';
 import type { ConfigSnapshot } from '@portcullis/proto';
 import type pg from 'pg';
 import { api, type ControlPlane as StackControlPlane } from '../../../e2e/lib/stack.js';
@@ -120,11 +121,11 @@ describe('policies REST', () => {
     assert.equal(blocked.body.decision.ruleId, 'guardrail:drop');
     assert.equal(blocked.body.decision.policyVersion, 2);
 
-    const withPolicy = await call('erin', 'POST', '/policies/preview', {
-      policy: STRICT,
-      sql: 'SELECT * FROM salaries',
-      groups: ['analysts'],
-    });
+    const draft = { policy: STRICT, sql: 'SELECT * FROM salaries', groups: ['analysts'] };
+    const notAdmin = await call('erin', 'POST', '/policies/preview', draft);
+    assert.equal(notAdmin.status, 403, 'drafts are previewed by admins only (their detectors run here)');
+    assert.match(notAdmin.body.message, /only admins may preview a draft policy/);
+    const withPolicy = await call('alice', 'POST', '/policies/preview', draft);
     assert.equal(withPolicy.body.decision.action, 'block');
     assert.equal(withPolicy.body.decision.reason, 'salaries are off limits');
     assert.ok(withPolicy.body.explanation.some((c: { ruleId: string; matched: boolean }) => c.ruleId === 'no-salaries' && c.matched));
@@ -137,8 +138,20 @@ describe('policies REST', () => {
     assert.equal(masked.body.masked.text, 'write to [EMAIL], card [CREDIT_CARD]');
     assert.deepEqual(masked.body.masked.findings.map((f: { entity: string }) => f.entity).sort(), ['CREDIT_CARD', 'EMAIL']);
 
-    const invalid = await call('erin', 'POST', '/policies/preview', { policy: { defaultAction: 'maybe' }, sql: 'SELECT 1' });
+    const invalid = await call('alice', 'POST', '/policies/preview', { policy: { defaultAction: 'maybe' }, sql: 'SELECT 1' });
     assert.equal(invalid.status, 400);
     assert.match(invalid.body.message, /defaultAction/);
+  });
+
+  test("preview hashes with a key of its own, so it cannot be used to match the agents' hashes", async () => {
+    const agentsKey = (await configWhere(agent, 0, (s) => Boolean(s.policy?.hashKey))).value.policy!.hashKey;
+    const card = '4111 1111 1111 1111';
+    const preview = await call('alice', 'POST', '/policies/preview', {
+      policy: { defaultAction: 'allow', masking: { entities: ['CREDIT_CARD'], style: 'hash' } },
+      text: `card ${card}`,
+    });
+    assert.equal(preview.status, 200);
+    assert.match(preview.body.masked.text, /^card \[CREDIT_CARD:[0-9a-f]+\]$/);
+    assert.ok(!preview.body.masked.text.includes(keyedHash(agentsKey, card)), 'not the hash agents write');
   });
 });

@@ -157,6 +157,31 @@ describe('recording ingestion', () => {
     );
   });
 
+  test("an agent cannot end or count statements of another agent's session", async () => {
+    const owner = await insertAgent(sql, 'rec-owner', ['default']);
+    const other = await insertAgent(sql, 'rec-other', ['default']);
+    const a = open(owner.token);
+    await a.next('welcome');
+    const sid = randomUUID();
+    a.send({ $case: 'recordingBatch', value: batch([sessionStart(1, sid), statement(2, sid, 1)]) });
+    await a.next('recordingAck');
+
+    // The other agent learned the session id somehow and sends events for it.
+    const b = open(other.token);
+    await b.next('welcome');
+    const refused = { ...sessionEnd(2, sid), body: { $case: 'sessionEnd' as const, value: { outcome: 'refused', error: 'forged', bytesFromClient: 1, bytesToClient: 1 } } };
+    b.send({ $case: 'recordingBatch', value: batch([statement(1, sid, 9), refused]) });
+    await b.next('recordingAck');
+
+    const session = (await sql.query('SELECT * FROM sessions WHERE id = $1', [sid])).rows[0];
+    assert.equal(session.agent_id, owner.id);
+    assert.equal(session.statement_count, 1);
+    assert.equal(session.ended_at, null);
+    assert.equal(session.outcome, null);
+    const audit = await sql.query(`SELECT actor FROM audit_entries WHERE action = 'access.refused' AND details->>'sessionId' = $1`, [sid]);
+    assert.deepEqual(audit.rows, [{ actor: 'unknown' }], "the refusal is not put in the owner's user's name");
+  });
+
   test('stores a 2,500-event batch in one transaction', async () => {
     const agent = await insertAgent(sql, 'rec-large', ['default']);
     const a = open(agent.token);

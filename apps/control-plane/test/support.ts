@@ -49,7 +49,8 @@ export async function freePort(): Promise<number> {
  */
 export interface TestIssuer {
   keycloakUrl: string;
-  token(claims: { sub?: string; username?: string; roles?: string[]; groups?: string[]; aud?: string; iss?: string; expiresIn?: string }): Promise<string>;
+  /** `expiresIn: null` leaves out the exp claim. */
+  token(claims: { sub?: string; username?: string; roles?: string[]; groups?: string[]; aud?: string; iss?: string; expiresIn?: string | null }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -75,7 +76,7 @@ export async function startIssuer(realm = 'portcullis'): Promise<TestIssuer> {
 
 async function sign(key: CryptoKey, kid: string, issuer: string, c: Parameters<TestIssuer['token']>[0]): Promise<string> {
   const sub = c.sub ?? randomUUID();
-  return new SignJWT({
+  const jwt = new SignJWT({
     typ: 'Bearer',
     azp: 'portcullis-console',
     preferred_username: c.username ?? `user-${sub.slice(0, 8)}`,
@@ -86,9 +87,9 @@ async function sign(key: CryptoKey, kid: string, issuer: string, c: Parameters<T
     .setIssuer(c.iss ?? issuer)
     .setAudience(c.aud ?? 'portcullis')
     .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime(c.expiresIn ?? '5m')
-    .sign(key);
+    .setIssuedAt();
+  if (c.expiresIn !== null) jwt.setExpirationTime(c.expiresIn ?? '5m');
+  return jwt.sign(key);
 }
 
 export interface RunningControlPlane {

@@ -43,8 +43,9 @@ export const PreviewHttpRequest = z.strictObject({
 export type PreviewHttpRequest = z.infer<typeof PreviewHttpRequest>;
 
 /**
- * Evaluates a policy (the one in force when absent) against a sample SQL statement or HTTP
- * request, and sample text.
+ * Evaluates a policy against a sample SQL statement or HTTP request, and sample text: a draft
+ * (`policy`, admins only) or, when absent, the one in force. The `hash` masking style uses a
+ * preview-only key, so previewed hashes never match those in recordings.
  */
 export const PreviewPolicy = z
   .strictObject({

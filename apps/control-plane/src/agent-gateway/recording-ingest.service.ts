@@ -68,15 +68,16 @@ export class RecordingIngest {
       for (const e of fresh) {
         if (e.body?.$case === 'statement') statements.set(e.sessionId, (statements.get(e.sessionId) ?? 0) + 1);
       }
+      // A session is only ever changed by the agent that started it (ids come from the agents).
       for (const [id, n] of statements) {
-        await tx.session.updateMany({ where: { id }, data: { statementCount: { increment: n } } });
+        await tx.session.updateMany({ where: { id, agentId }, data: { statementCount: { increment: n } } });
       }
 
       for (const e of fresh) {
         if (e.body?.$case !== 'sessionEnd') continue;
         const end = e.body.value;
         await tx.session.updateMany({
-          where: { id: e.sessionId },
+          where: { id: e.sessionId, agentId },
           data: {
             endedAt: e.time!,
             outcome: end.outcome || null,
@@ -111,7 +112,7 @@ export class RecordingIngest {
 
   /** A refused login (bad token, no grant, disabled identity) is an audit fact, with its reason. */
   private async auditRefusal(tx: Tx, agentId: string, sessionId: string, reason: string): Promise<void> {
-    const session = await tx.session.findUnique({ where: { id: sessionId } });
+    const session = await tx.session.findFirst({ where: { id: sessionId, agentId } });
     await this.audit.record(
       {
         actor: session?.username || session?.subject || 'unknown',

@@ -39,13 +39,14 @@ export class TokenVerifier {
     try {
       const grant = await this.grantManager.createGrant({ access_token: accessToken } as never);
       const content = (grant.access_token as unknown as { content: AccessTokenContent }).content;
-      if (!content.sub) return undefined;
+      // keycloak-connect treats a token without exp as never expiring.
+      if (!content.sub || typeof content.exp !== 'number') return undefined;
       return {
         subject: content.sub,
         username: content.preferred_username,
         roles: strings(content.realm_access?.roles),
         groups: strings(content.groups),
-        tokenExpiresAt: typeof content.exp === 'number' ? new Date(content.exp * 1000) : undefined,
+        tokenExpiresAt: new Date(content.exp * 1000),
       };
     } catch {
       return undefined;

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Put } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, HttpCode, Param, ParseIntPipe, Post, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   PolicyDocument,
@@ -64,7 +64,11 @@ export class PoliciesController {
   @HttpCode(200)
   @Roles('admin', 'auditor', 'steward')
   @ApiOkResponse({ type: PolicyPreviewDto })
-  preview(@Body() body: PreviewPolicyDto): Promise<PolicyPreview> {
+  preview(@Body() body: PreviewPolicyDto, @CurrentUser() user: AuthenticatedUser): Promise<PolicyPreview> {
+    // A draft is an author's tool, and its custom detectors are regular expressions run here.
+    if (body.policy && !user.roles.includes('admin')) {
+      throw new ForbiddenException('only admins may preview a draft policy; leave out "policy" to preview the one in force');
+    }
     return this.policies.preview(body);
   }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { BadRequestException, Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
 import type { PolicyDocument, PolicyPreview, PolicyView, PreviewPolicy } from '@portcullis/api';
 import {
@@ -17,7 +18,14 @@ import { actorName, type AuthenticatedUser } from '../auth/decorators.js';
 import { AppConfig } from '../config/app-config.js';
 import { ConfigChangesService } from '../config-stream/config-changes.service.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { DEFAULT_POLICY, maskingHashKey } from './default-policy.js';
+import { DEFAULT_POLICY } from './default-policy.js';
+
+/**
+ * The `hash` style in previews uses a key of its own, new at every start: with the agents' key,
+ * anyone allowed to preview could hash candidate values (an SSN has only a billion) and match
+ * them against the hashes in recordings.
+ */
+const PREVIEW_HASH_KEY = randomBytes(32).toString('hex');
 import { PoliciesRepository } from './policies.repository.js';
 
 type Row = NonNullable<Awaited<ReturnType<PoliciesRepository['find']>>>;
@@ -120,7 +128,7 @@ export class PoliciesService implements OnModuleInit {
       version = current.version;
       compiled = compilePolicy({ ...current.policy, version } as never);
     }
-    const hashKey = maskingHashKey(this.config.secretKey);
+    const hashKey = PREVIEW_HASH_KEY;
     const identity = { subject: input.subject, groups: input.groups };
     const sql = input.sql !== undefined ? analyzeSql(input.sql) : undefined;
     const decision =

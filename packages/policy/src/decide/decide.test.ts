@@ -125,6 +125,8 @@ test('validation names the field and the problem', () => {
       custom: [
         { name: 'EMPLOYEE_ID', pattern: '(E-\\d+' },
         { name: 'SLOW', pattern: '(a+)+$' },
+        { name: 'SLOWER', pattern: '(a|a)+b' },
+        { name: 'FINE', pattern: '(?:EMP|CTR)-\\d{6}' },
       ],
     },
     guardrails: { relax: ['drop', 'everything'] },
@@ -133,6 +135,8 @@ test('validation names the field and the problem', () => {
   const errors = (r as { errors: string[] }).errors.join('\n');
   assert.match(errors, /detectors\.custom\[0\]\.pattern: invalid regular expression: .*/);
   assert.match(errors, /detectors\.custom\[1\]\.pattern: nested repetition/);
+  assert.match(errors, /detectors\.custom\[2\]\.pattern: a repeated alternation/);
+  assert.doesNotMatch(errors, /detectors\.custom\[3\]/, 'an alternation that is not repeated is fine');
   assert.match(errors, /rules\[1\]\.action: /);
   assert.match(errors, /guardrails\.relax\[1\]: /);
   const second = parsePolicy({

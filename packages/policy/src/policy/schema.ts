@@ -11,8 +11,10 @@ const MaskStyleSchema = z.enum(MASK_STYLES);
 const Names = z.array(z.string().min(1).max(200)).min(1).max(500);
 
 /**
- * A regular expression a custom detector may use: it must compile, and must not nest unbounded
- * quantifiers ("(a+)+", "(\w*)*"), the usual shape of catastrophic backtracking.
+ * A regular expression a custom detector may use: it must compile, and must not repeat a group
+ * that holds a quantifier ("(a+)+", "(\w*)*") or an alternation ("(a|a)+", "(\d|\w)*"), the
+ * usual shapes of catastrophic backtracking. Detectors run on the data path: one bad pattern
+ * would stall an agent on a crafted value.
  */
 function regexProblem(pattern: string, flags = ''): string | undefined {
   try {
@@ -22,6 +24,9 @@ function regexProblem(pattern: string, flags = ''): string | undefined {
   }
   if (/\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)[+*{]/.test(pattern)) {
     return 'nested repetition (like "(a+)+") can take exponential time; rewrite without it';
+  }
+  if (/\((?:[^()\\]|\\.)*\|(?:[^()\\]|\\.)*\)[+*{]/.test(pattern)) {
+    return 'a repeated alternation (like "(a|b)+") can take exponential time; use a character class ([ab]+) or rewrite without it';
   }
   return undefined;
 }

@@ -200,6 +200,7 @@ export function PoliciesPage() {
             next edit makes a new draft, which clears them and previews again, so no refusal loops. */}
         <PolicyPreviewPane
           policy={draft && problems.length === 0 ? draft : null}
+          inForce={!admin}
           onRefused={(policy, issues) => setPreviewRefusal({ policy, issues: serverIssues(issues) })}
         />
       </div>

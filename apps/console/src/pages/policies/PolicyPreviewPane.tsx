@@ -13,13 +13,17 @@ const SAMPLE_TEXT = 'Ada Lovelace, ada@example.com, card 4111 1111 1111 1111';
  * allowed result would be; without text only the decision is shown. A draft the control plane
  * refuses goes back through `onRefused`, so its issues stand next to the editor's fields.
  * `policy` is null while the draft has problems: nothing is sent then, because the control plane
- * would preview the saved policy instead and its decision would pass for the draft's.
+ * would preview the saved policy instead and its decision would pass for the draft's. With
+ * `inForce` (readers who cannot edit, for whom the control plane previews no drafts) the policy in
+ * force is previewed and `policy` is not sent.
  */
 export function PolicyPreviewPane({
   policy,
+  inForce = false,
   onRefused,
 }: {
   policy: Record<string, unknown> | null;
+  inForce?: boolean;
   onRefused: (policy: Record<string, unknown>, issues: { path: string; message: string }[]) => void;
 }) {
   const api = useApi();
@@ -30,7 +34,7 @@ export function PolicyPreviewPane({
   const [pending, setPending] = useState(false);
 
   useEffect(() => {
-    if (!policy || (!sql.trim() && !text.trim())) {
+    if ((!policy && !inForce) || (!sql.trim() && !text.trim())) {
       setResult(null);
       setError(null);
       return;
@@ -39,7 +43,10 @@ export function PolicyPreviewPane({
     const timer = setTimeout(() => {
       setPending(true);
       api.policies
-        .preview({ policy, ...(sql.trim() ? { sql } : {}), ...(text.trim() ? { text } : {}) }, controller.signal)
+        .preview(
+          { ...(inForce || !policy ? {} : { policy }), ...(sql.trim() ? { sql } : {}), ...(text.trim() ? { text } : {}) },
+          controller.signal,
+        )
         .then((r) => {
           setResult(r);
           setError(null);
@@ -47,7 +54,7 @@ export function PolicyPreviewPane({
         .catch((e: unknown) => {
           if ((e as Error).name === 'AbortError') return;
           setError(e);
-          if (e instanceof ApiFailure && e.issues.length > 0) onRefused(policy, e.issues);
+          if (policy && !inForce && e instanceof ApiFailure && e.issues.length > 0) onRefused(policy, e.issues);
         })
         .finally(() => setPending(false));
     }, 400);
@@ -56,7 +63,7 @@ export function PolicyPreviewPane({
       controller.abort();
     };
     // onRefused is left out on purpose: a new callback each render must not send the preview again.
-  }, [api, sql, text, policy]);
+  }, [api, sql, text, policy, inForce]);
 
   const decision = result?.decision ?? null;
 
