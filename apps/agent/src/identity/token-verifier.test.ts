@@ -218,19 +218,32 @@ describe('TokenVerifier: tokens verified before', () => {
     assert.deepEqual(await verifier.verify(signedByLeakedKey), { ok: false, reason: 'bad signature' });
   });
 
-  it('answers from memory only while the key set is fresh, then verifies again against a fetched key set', async () => {
+  it('fetches the key set in the background, so a withdrawn key stops remembered tokens with no new token coming', async () => {
     const verifier = new TokenVerifier(new MemorySnapshots(snapshotFor(idp)), { jwksMaxAgeMs: 200 });
+    const leakedKid = await idp.addKey('RS256');
     const token = await idp.token('fay');
     const first = await verifier.verify(token);
     assert.ok(first.ok);
-    assert.equal(verifier.knownIdentity(token), first.identity);
     await new Promise((resolve) => setTimeout(resolve, 250));
-    assert.equal(verifier.knownIdentity(token), undefined, 'key set older than jwksMaxAgeMs');
+    assert.equal(verifier.knownIdentity(token), first.identity, 'still published: still answered from memory');
+
+    await idp.addKey('ES256');
+    idp.withdrawKey(leakedKid);
     const fetches = idp.jwksFetches;
-    const again = await verifier.verify(token);
-    assert.ok(again.ok);
-    assert.equal(idp.jwksFetches, fetches + 1);
-    assert.equal(verifier.knownIdentity(token), again.identity);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.ok(idp.jwksFetches > fetches, 'fetched again without any verification');
+    assert.equal(verifier.knownIdentity(token), undefined);
+  });
+
+  it('keeps answering remembered tokens from the last key set while the IdP cannot be reached', async () => {
+    const away = await TestIdp.start();
+    const verifier = new TokenVerifier(new MemorySnapshots(snapshotFor(away)), { jwksMaxAgeMs: 200 });
+    const token = await away.token('gus');
+    const first = await verifier.verify(token);
+    assert.ok(first.ok);
+    await away.close();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.equal(verifier.knownIdentity(token), first.identity);
   });
 });
 

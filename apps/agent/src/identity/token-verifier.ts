@@ -1,4 +1,11 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import {
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type ProtectedHeaderParameters,
+} from 'jose';
 import type { IdentitySettings } from '@portcullis/proto';
 import type { SnapshotSource } from '../snapshot/snapshot-source.js';
 
@@ -47,13 +54,13 @@ export interface TokenVerifierOptions {
   /** Verified tokens remembered at most (least recently used out first). Default 10,000. */
   rememberedTokens?: number;
   /**
-   * A key set is fetched again when it is older than this, and tokens verified before are
-   * answered from memory only while their key set is this fresh. Default 5 minutes.
+   * A key set is fetched again when a verification finds it older than this, and in the
+   * background every half of it, so a key the IdP withdraws stops the tokens remembered as signed
+   * by it even while no new token comes. Default 5 minutes.
    */
   jwksMaxAgeMs?: number;
 }
 
-type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
 /** A token that passed verification, and until when it would still pass under `settings`. */
 interface Remembered {
@@ -74,15 +81,17 @@ interface Remembered {
  * A token that passed is remembered until it would expire: HTTP clients send the same token on
  * every request, and a signature check costs more than the rest of a proxied request. The answer
  * is reused only while the identity settings that verified it are unchanged, only until exp (plus
- * the allowed skew), and only while the IdP still publishes the key that signed it in a key set
- * fetched within `jwksMaxAgeMs`: a key the IdP withdraws (rotated out after a leak) stops the
- * tokens it signed as soon as the agent refetches, as it would if each were verified again. Who
+ * the allowed skew), and only while the key that signed it is in the key set as last fetched: a
+ * key the IdP withdraws (rotated out after a leak) stops the tokens it signed at the next fetch,
+ * at most `jwksMaxAgeMs` / 2 later, as if each were verified again. When the IdP cannot be reached
+ * the last key set stands, so remembered tokens keep working until they expire. Who
  * may do what is not part of it: engines check disabled identities and grants against the current
  * snapshot on every use. Refusals are not remembered.
  */
 export class TokenVerifier {
-  private readonly keySets = new Map<string, KeySet>();
-  /** Key ids each key set published when last looked at (after every verification). */
+  /** Key lookup per JWKS URI, over jose's cached key set. */
+  private readonly keySets = new Map<string, JWTVerifyGetKey>();
+  /** Key ids of each key set as last fetched. */
   private readonly publishedKids = new Map<string, ReadonlySet<string | undefined>>();
   private readonly now: () => Date;
   private readonly jwksTimeoutMs: number;
@@ -110,11 +119,10 @@ export class TokenVerifier {
       return { ok: false, reason: 'identity provider not configured' };
     }
     const skew = Math.min(settings.clockSkewSeconds, MAX_CLOCK_SKEW_SECONDS);
-    const keySet = this.keySet(settings.jwksUri);
     let payload: JWTPayload;
     let header: ProtectedHeaderParameters;
     try {
-      ({ payload, protectedHeader: header } = await jwtVerify(token, keySet, {
+      ({ payload, protectedHeader: header } = await jwtVerify(token, this.keySet(settings.jwksUri), {
         algorithms: ALGORITHMS,
         issuer: settings.issuer,
         audience: settings.audiences,
@@ -124,9 +132,6 @@ export class TokenVerifier {
       }));
     } catch (error) {
       return { ok: false, reason: refusalReason(error) };
-    } finally {
-      // Key sets are (re)fetched only within a verification, so this sees every new one.
-      this.notePublishedKids(settings.jwksUri, keySet);
     }
     // Keycloak marks access tokens with typ "Bearer"; ID and refresh tokens carry other values.
     if (payload.typ !== 'Bearer') return { ok: false, reason: 'not an access token' };
@@ -171,27 +176,40 @@ export class TokenVerifier {
     this.remembered.set(token, entry);
   }
 
-  /** True while the key set is fresh and, when last fetched, still held the key `kid`. */
+  /**
+   * True while the key set as last fetched holds the key `kid`. A token naming no key id (not
+   * Keycloak's way) matches only a published key without one, so it is mostly verified again.
+   */
   private keyStillPublished(jwksUri: string, kid: string | undefined): boolean {
-    return this.keySets.get(jwksUri)?.fresh === true && this.publishedKids.get(jwksUri)?.has(kid) === true;
+    return this.publishedKids.get(jwksUri)?.has(kid) === true;
   }
 
-  private notePublishedKids(jwksUri: string, keySet: KeySet): void {
-    const keys = keySet.jwks()?.keys;
-    if (keys) this.publishedKids.set(jwksUri, new Set(keys.map((key) => key.kid)));
-  }
-
-  private keySet(jwksUri: string): KeySet {
-    let keySet = this.keySets.get(jwksUri);
-    if (!keySet) {
-      keySet = createRemoteJWKSet(new URL(jwksUri), {
-        timeoutDuration: this.jwksTimeoutMs,
-        cooldownDuration: this.jwksCooldownMs,
-        cacheMaxAge: this.jwksMaxAgeMs,
-      });
-      this.keySets.set(jwksUri, keySet);
-    }
-    return keySet;
+  private keySet(jwksUri: string): JWTVerifyGetKey {
+    const known = this.keySets.get(jwksUri);
+    if (known) return known;
+    const remote = createRemoteJWKSet(new URL(jwksUri), {
+      timeoutDuration: this.jwksTimeoutMs,
+      cooldownDuration: this.jwksCooldownMs,
+      cacheMaxAge: this.jwksMaxAgeMs,
+    });
+    // jose fetches within a key lookup (first use, unknown kid, stale set): note what it got
+    // before the verification goes on, so memory never trusts a key set older than jose's.
+    const noteKids = () => {
+      const keys = remote.jwks()?.keys;
+      if (keys) this.publishedKids.set(jwksUri, new Set(keys.map((key) => key.kid)));
+    };
+    const getKey: JWTVerifyGetKey = async (header, token) => {
+      try {
+        return await remote(header, token);
+      } finally {
+        noteKids();
+      }
+    };
+    setInterval(() => {
+      remote.reload().then(noteKids, () => undefined); // unreachable: the last key set stands
+    }, this.jwksMaxAgeMs / 2).unref();
+    this.keySets.set(jwksUri, getKey);
+    return getKey;
   }
 }
 

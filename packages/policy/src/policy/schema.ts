@@ -10,6 +10,9 @@ const EntityName = z.string().regex(/^[A-Z][A-Z0-9_]{1,63}$/, 'must be UPPER_SNA
 const MaskStyleSchema = z.enum(MASK_STYLES);
 const Names = z.array(z.string().min(1).max(200)).min(1).max(500);
 
+/** A group holding a '|' outside character classes, repeated without bound. */
+const REPEATED_ALTERNATION = /\((?:[^()\\[|]|\\.|\[(?:[^\]\\]|\\.)*\])*\|(?:[^()\\[]|\\.|\[(?:[^\]\\]|\\.)*\])*\)(?:[+*]|\{\d+,\})/;
+
 /**
  * A regular expression a custom detector may use: it must compile, and must not repeat a group
  * that holds a quantifier ("(a+)+", "(\w*)*") or an alternation ("(a|a)+", "(\d|\w)*"), the
@@ -25,7 +28,7 @@ function regexProblem(pattern: string, flags = ''): string | undefined {
   if (/\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)[+*{]/.test(pattern)) {
     return 'nested repetition (like "(a+)+") can take exponential time; rewrite without it';
   }
-  if (/\((?:[^()\\]|\\.)*\|(?:[^()\\]|\\.)*\)[+*{]/.test(pattern)) {
+  if (REPEATED_ALTERNATION.test(pattern)) {
     return 'a repeated alternation (like "(a|b)+") can take exponential time; use a character class ([ab]+) or rewrite without it';
   }
   return undefined;

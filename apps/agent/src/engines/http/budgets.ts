@@ -44,13 +44,15 @@ export class RequestBudgets {
   private current(key: string, limits: BudgetLimits, now: number): Usage {
     let u = this.usage.get(key);
     if (!u || now - u.windowStart >= limits.windowSeconds * 1000) {
-      u = { windowStart: now, windowEnd: now + limits.windowSeconds * 1000, requests: 0, tokens: 0 };
+      u = { windowStart: now, windowEnd: 0, requests: 0, tokens: 0 };
       this.usage.set(key, u);
     }
+    // The connection's window may have changed since this one opened.
+    u.windowEnd = u.windowStart + limits.windowSeconds * 1000;
     // Windows of identities that stopped calling would otherwise stay forever.
     if (now - this.prunedAt >= 60_000) {
       this.prunedAt = now;
-      for (const [other, usage] of this.usage) if (usage.windowEnd <= now) this.usage.delete(other);
+      for (const [other, usage] of this.usage) if (usage.windowEnd <= now && other !== key) this.usage.delete(other);
     }
     return u;
   }

@@ -39,10 +39,9 @@ export class TestIdp {
 
   /** Stops publishing a key (rotated out after a leak, say); tokens are signed with the newest left. */
   withdrawKey(kid: string): void {
-    this.keys.splice(
-      this.keys.findIndex((k) => k.kid === kid),
-      1,
-    );
+    const index = this.keys.findIndex((k) => k.kid === kid);
+    if (index < 0) throw new Error(`no key ${kid}`);
+    this.keys.splice(index, 1);
   }
 
   /** A valid access token for `username`; `claims` override or add claims, `expiresIn` in seconds. */
