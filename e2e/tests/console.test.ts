@@ -233,8 +233,12 @@ describe('the web console', () => {
     const deadline = Date.now() + 10_000;
     while (!(await result.isVisible()) && Date.now() < deadline) {
       const forward = page.getByRole('button', { name: /Forward/ });
-      if (await forward.isEnabled()) await forward.click();
-      else await page.waitForTimeout(200);
+      if (await forward.isEnabled()) {
+        await forward.click();
+        // Let the step's detail render before stepping on: stepping past the statement to the
+        // session's end would leave nothing to find.
+        await result.waitFor({ timeout: 1000 }).catch(() => undefined);
+      } else await page.waitForTimeout(200);
     }
     assert.ok(await result.isVisible(), `the replay shows carol's masked value ${maskedCard}`);
     // Masked by the rule alice saved in the admin flow.
