@@ -390,6 +390,45 @@ describe('PostgreSQL engine', () => {
     assert.ok(h.recorder.statements(start.sessionId).every((s) => s.traceId === 'trace-abc'));
   });
 
+  it('keeps the server reading SQL as the agent does: no unsafe client encoding or backslash strings, at login or later', async () => {
+    const refused = (config: import('pg').ClientConfig) =>
+      h.client('carol', config).then(
+        async (c) => {
+          await c.end();
+          return undefined;
+        },
+        (error: { code: string; message: string }) => error,
+      );
+    // psql (libpq) sends the client encoding it is given; node-postgres always asks for UTF8.
+    const sjis = await psql(['-c', 'select 1'], { env: { PGCLIENTENCODING: 'SJIS' } });
+    assert.notEqual(sjis.code, 0);
+    assert.match(sjis.stderr, /client_encoding SJIS is not supported through the agent/);
+    const backslashes = await refused({ options: '-c standard_conforming_strings=off' });
+    assert.equal(backslashes?.code, '0A000');
+    assert.match(backslashes!.message, /standard_conforming_strings must stay on/);
+    const latin1 = await psql(['-c', 'show client_encoding'], { env: { PGCLIENTENCODING: 'LATIN1' } });
+    assert.equal(latin1.stdout.trim(), 'LATIN1', 'a single-byte encoding is fine');
+
+    // Changed later by a statement: the session ends before the next statement can run.
+    const client = await h.client('carol');
+    client.on('error', () => undefined);
+    await assert.rejects(client.query('SET standard_conforming_strings = off'), (error: { code: string }) => {
+      assert.equal(error.code, '0A000');
+      return true;
+    });
+    await assert.rejects(client.query('SELECT 1'));
+  });
+
+  it('refuses a role chosen at login, which would skip the role-changes guardrail', async () => {
+    for (const config of [{ options: '-c role=pg_read_all_data' }, { options: '--session-authorization=postgres' }]) {
+      await assert.rejects(h.client('carol', config), (error: { code: string; message: string }) => {
+        assert.equal(error.code, '28000');
+        assert.match(error.message, /(role|session_authorization) cannot be set at login through the agent/);
+        return true;
+      });
+    }
+  });
+
   it('caps the recorded result preview', async () => {
     const client = await h.client('carol', { application_name: 'preview' });
     const result = await client.query('select n, repeat($1, 10) as pad from generate_series(1, 500) n', ['x']);

@@ -27,6 +27,7 @@ import {
 } from './protocol.js';
 import { PostgresSession, type SessionOutcome } from './session.js';
 import type { RecordingLimits } from './statement-tracker.js';
+import { serverSettingProblem } from './session-settings.js';
 import { splitStartup, type ClientStartup } from './startup-options.js';
 import { connectUpstream, parseTarget, sendCancel, UpstreamError, type UpstreamTarget } from './upstream.js';
 
@@ -209,6 +210,13 @@ export class PostgresEngine implements Engine {
       if (startup.parameters.has('replication')) {
         throw new Refusal(SqlState.FeatureNotSupported, 'replication connections are not supported', 'replication');
       }
+      if (client.refusedSetting) {
+        throw new Refusal(
+          SqlState.InvalidAuthorization,
+          `${client.refusedSetting} cannot be set at login through the agent: the session acts as the connection's user`,
+          'startup setting',
+        );
+      }
       stream.write(AUTH_CLEARTEXT_MESSAGE);
       const { code, frame } = await reader.frame(MAX_PASSWORD_MESSAGE);
       if (code !== ClientCode.Password)
@@ -281,6 +289,11 @@ export class PostgresEngine implements Engine {
     if (stream.destroyed) {
       upstream.socket.destroy();
       return;
+    }
+    const unsafe = upstream.greeting.map((frame) => serverSettingProblem(frame)).find((problem) => problem !== undefined);
+    if (unsafe) {
+      upstream.socket.destroy();
+      throw new Refusal(SqlState.FeatureNotSupported, unsafe, 'session setting');
     }
 
     // The client gets the agent's own key; a cancel with it is forwarded with the upstream's.

@@ -8,6 +8,7 @@ import type { Recorder } from '../../recorder/recorder.js';
 import { FrameError, FrameReader } from './frames.js';
 import { BodyReader, ClientCode, cstring, errorResponse, FRONTEND_CODES, message, readyForQuery, ServerCode, SqlState } from './protocol.js';
 import { ResultGuard } from './result-guard.js';
+import { serverSettingProblem } from './session-settings.js';
 import { StatementJudge } from './statement-judge.js';
 import { StatementTracker, type RecordingLimits } from './statement-tracker.js';
 
@@ -326,6 +327,7 @@ export class PostgresSession {
     let runStart = 0;
     try {
       const region = this.serverFrames.feed(chunk, (code, buffer, start, end) => {
+        if (this.ended) return;
         const { replacement, replies } = this.serverFrame(code, buffer, start, end);
         if (replacement === undefined && !replies) return;
         if (replacement === undefined) {
@@ -337,6 +339,7 @@ export class PostgresSession {
         if (replies) for (const reply of replies) this.toClient(reply);
         runStart = end;
       });
+      if (this.ended) return;
       if (region.end > runStart) {
         this.toClient(
           runStart === 0 && region.end === region.buffer.length
@@ -405,6 +408,13 @@ export class PostgresSession {
         const silent = code === ServerCode.ReadyForQuery && this.tracker.silentSyncAhead();
         const replies = this.tracker.onServerFrame(code, buffer, start, end);
         return silent ? { replacement: null, replies } : { replies };
+      }
+      case ServerCode.ParameterStatus: {
+        const problem = serverSettingProblem(buffer, start, end);
+        if (!problem) return { replies: this.tracker.onServerFrame(code, buffer, start, end) };
+        // Too late to refuse the statement that changed it: end the session before the next one.
+        this.end('error', problem, errorResponse('FATAL', SqlState.FeatureNotSupported, problem));
+        return { replacement: null };
       }
       default:
         return { replies: this.tracker.onServerFrame(code, buffer, start, end) };

@@ -1,3 +1,5 @@
+import { REFUSED_STARTUP_SETTINGS } from './session-settings.js';
+
 /**
  * The client's startup parameters, split into what the agent uses and what goes upstream.
  * `user` and `database` are the agent's (free text, connection name); `replication` is refused
@@ -11,6 +13,8 @@ export interface ClientStartup {
   traceId: string;
   /** Parameters to send to the upstream (without user/database, which come from the target). */
   upstream: Record<string, string>;
+  /** A setting the client may not choose at login (role, session_authorization), if it asked for one. */
+  refusedSetting?: string;
 }
 
 const TRACE_ID_SETTING = 'portcullis.trace_id';
@@ -18,6 +22,7 @@ const TRACE_ID_SETTING = 'portcullis.trace_id';
 export function splitStartup(parameters: Map<string, string>): ClientStartup {
   const upstream: Record<string, string> = {};
   let traceId = '';
+  let refusedSetting: string | undefined;
   for (const [name, value] of parameters) {
     if (name === 'user' || name === 'database' || name === 'replication') continue;
     if (name === TRACE_ID_SETTING) {
@@ -25,11 +30,13 @@ export function splitStartup(parameters: Map<string, string>): ClientStartup {
       continue;
     }
     if (name === 'options') {
-      const { settings, rest } = splitOptions(value);
+      const { settings, rest, names } = splitOptions(value);
       traceId = settings.get(TRACE_ID_SETTING) ?? traceId;
+      refusedSetting ??= names.find((n) => REFUSED_STARTUP_SETTINGS.has(n));
       if (rest !== '') upstream.options = rest;
       continue;
     }
+    if (REFUSED_STARTUP_SETTINGS.has(name.toLowerCase())) refusedSetting ??= name.toLowerCase();
     upstream[name] = value;
   }
   return {
@@ -38,6 +45,7 @@ export function splitStartup(parameters: Map<string, string>): ClientStartup {
     applicationName: parameters.get('application_name') ?? '',
     traceId: traceId.slice(0, 128),
     upstream,
+    refusedSetting,
   };
 }
 
@@ -45,10 +53,12 @@ export function splitStartup(parameters: Map<string, string>): ClientStartup {
  * Splits libpq `options` (`-c name=value`, `--name=value`, backslash-escaped spaces) into the
  * `portcullis.*` settings and the rest, kept in its original words.
  */
-function splitOptions(options: string): { settings: Map<string, string>; rest: string } {
+function splitOptions(options: string): { settings: Map<string, string>; rest: string; names: string[] } {
   const words = options.match(/(?:\\.|[^\s\\])+/g) ?? [];
   const settings = new Map<string, string>();
   const kept: string[] = [];
+  /** Names of every setting given, lower case with dashes as underscores (as the server reads them). */
+  const names: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
     let setting: string | undefined;
@@ -60,6 +70,7 @@ function splitOptions(options: string): { settings: Map<string, string>; rest: s
     else if (word.startsWith('--')) setting = word.slice(2);
     const unescaped = setting?.replace(/\\(.)/g, '$1');
     const equals = unescaped?.indexOf('=') ?? -1;
+    if (unescaped && equals > 0) names.push(unescaped.slice(0, equals).replace(/-/g, '_').toLowerCase());
     if (unescaped && equals > 0 && unescaped.slice(0, equals).replace(/-/g, '_').startsWith('portcullis.')) {
       settings.set(unescaped.slice(0, equals).replace(/-/g, '_'), unescaped.slice(equals + 1));
     } else {
@@ -67,5 +78,5 @@ function splitOptions(options: string): { settings: Map<string, string>; rest: s
     }
     i += consumed - 1;
   }
-  return { settings, rest: kept.join(' ') };
+  return { settings, rest: kept.join(' '), names };
 }
