@@ -92,6 +92,17 @@ test('mask rules give a mask plan the agent applies', () => {
   );
 });
 
+test('COPY ... TO STDOUT is blocked where its rows would be masked (CopyData is not rewritten)', () => {
+  const masked = compilePolicy({ version: 1, defaultAction: 'allow', masking: { entities: ['EMAIL'] } });
+  const copy = decide(pg('COPY (SELECT email FROM customers) TO STDOUT'), masked, now);
+  assert.equal(copy.action, 'block');
+  assert.equal(copy.ruleId, 'mask:copy-to-stdout');
+  assert.match(copy.reason!, /read masked data with SELECT/);
+  assert.equal(decide(pg('COPY customers FROM STDIN'), masked, now).action, 'mask', 'COPY FROM sends nothing back');
+  const plain = compilePolicy({ version: 1, defaultAction: 'allow' });
+  assert.equal(decide(pg('COPY customers TO STDOUT'), plain, now).action, 'allow', 'nothing to mask: allowed');
+});
+
 test('HTTP requests match on method and path globs', () => {
   const c = compilePolicy({
     version: 1,

@@ -193,6 +193,23 @@ export function decide(request: DecisionRequest, compiled: CompiledPolicy, now: 
   const { action, rule, partial } = outcome!;
   const hasMasks = masks.entities.length > 0 || masks.columns.length > 0;
   const finalAction: Action = action === 'allow' && hasMasks ? 'mask' : action;
+  // COPY ... TO STDOUT streams its rows as CopyData, which masking does not rewrite.
+  const copyOut =
+    finalAction === 'mask' && sql
+      ? sql.statements.findIndex((s) => s.copy?.direction === 'to' && !s.copy.program && !s.copy.serverFile)
+      : -1;
+  if (copyOut >= 0) {
+    const ruleId = 'mask:copy-to-stdout';
+    const reason = 'COPY ... TO STDOUT cannot be masked; read masked data with SELECT';
+    return {
+      ...base,
+      action: 'block',
+      ruleId,
+      ruleIds: [...base.ruleIds, ruleId],
+      reason,
+      considered: [...base.considered, { ruleId, statement: copyOut, matched: true, why: reason }],
+    };
+  }
   return {
     ...base,
     action: finalAction,

@@ -45,7 +45,7 @@ export function splitStartup(parameters: Map<string, string>): ClientStartup {
     applicationName: parameters.get('application_name') ?? '',
     traceId: traceId.slice(0, 128),
     upstream,
-    refusedSetting,
+    ...(refusedSetting ? { refusedSetting } : {}),
   };
 }
 
