@@ -116,6 +116,18 @@ describe('policy enforcement on the PostgreSQL path', () => {
     assert.equal((await admin(`SELECT 1 FROM pg_database WHERE datname = '${h.database}'`)).rows.length, 1);
   });
 
+  it('refuses a Bind to a statement prepared by SQL PREPARE, which the policy never saw as the Bind runs it', async () => {
+    const socket = await rawSession(h.port, await h.token('carol'));
+    socket.write(frame('Q', z('PREPARE p AS SELECT email FROM customers LIMIT 1')));
+    assert.equal((await readUntilReady(socket, 1)).errors.length, 0);
+    const bind = frame('B', Buffer.concat([z(''), z('p'), i16(0), i16(0), i16(0)]));
+    socket.write(Buffer.concat([bind, frame('E', Buffer.concat([z(''), Buffer.alloc(4)])), SYNC]));
+    const { types, errors } = await readUntilReady(socket, 1);
+    assert.equal(types, 'EZ', 'no rows, one error, then ready');
+    assert.match(errors[0]!, /prepared statement "p" was not prepared with Parse through the agent/);
+    socket.destroy();
+  });
+
   it('psql inside a transaction: the blocked statement aborts the transaction block', async () => {
     const out = await psql(h, 'BEGIN; SELECT 1; DROP TABLE customers; SELECT 2; ROLLBACK; SELECT count(*) FROM customers;');
     // psql -c sends the whole string as one simple Query: it is judged whole and blocked whole.

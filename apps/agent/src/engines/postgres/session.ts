@@ -272,14 +272,24 @@ export class PostgresSession {
       body.cstring();
       const text = body.cstring();
       const decision = this.judge.judge(text);
-      if (decision.action === 'block' || decision.action === 'review') {
-        // As PostgreSQL after an error: the rest of the batch is skipped up to its Sync.
-        this.held = undefined;
-        this.discardingUntilSync = true;
-        this.blockedBatch = { text, decision };
-        return 'drop';
-      }
+      if (decision.action === 'block' || decision.action === 'review') return this.blockBatch(text, decision);
       this.frameDecision = decision;
+    }
+    if (code === ClientCode.Bind) {
+      const body = new BodyReader(buffer, start + 5, end);
+      body.cstring();
+      const name = body.cstring();
+      // A statement prepared by SQL PREPARE (or never) was not judged as this Bind would run it.
+      if (!this.held && !this.tracker.knowsStatement(name)) {
+        return this.blockBatch(`(bind to prepared statement "${name}")`, {
+          action: 'block',
+          ruleId: 'guardrail:unknown-prepared-statement',
+          ruleIds: ['guardrail:unknown-prepared-statement'],
+          reason: `prepared statement "${name}" was not prepared with Parse through the agent, so the policy never saw it`,
+          policyVersion: this.policy.current().version,
+          considered: [],
+        });
+      }
     }
     if (!this.held) return 'forward';
 
@@ -301,6 +311,14 @@ export class PostgresSession {
       return 'drop';
     }
     return 'hold';
+  }
+
+  /** As PostgreSQL after an error: the rest of the batch is skipped up to its Sync, which answers it. */
+  private blockBatch(text: string, decision: Decision): FrameDecision {
+    this.held = undefined;
+    this.discardingUntilSync = true;
+    this.blockedBatch = { text, decision };
+    return 'drop';
   }
 
   private refusal(): Buffer {

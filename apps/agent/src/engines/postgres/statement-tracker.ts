@@ -100,6 +100,11 @@ export class StatementTracker {
     this.queue.push({ type: 'sync', silent: true });
   }
 
+  /** Whether a Parse of this session named the statement (the only ones the policy has judged). */
+  knowsStatement(name: string): boolean {
+    return this.preparedStatements.has(name);
+  }
+
   /** The next ReadyForQuery answers the agent's own Sync. */
   silentSyncAhead(): boolean {
     const head = this.queue.find((p) => p.type !== 'execute');
