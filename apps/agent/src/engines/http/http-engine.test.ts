@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { ConfigSnapshot, Connection } from '@portcullis/proto';
 import { TokenVerifier } from '../../identity/token-verifier.js';
@@ -185,6 +185,34 @@ describe('HTTP engine', () => {
     const blocked = recorder.statements().find((s) => s.text === 'DELETE /collections/documents')!;
     assert.equal(blocked.decision?.action, 'block');
     assert.deepEqual(blocked.decision?.ruleIds, ['guardrail:vector-delete-collection']);
+  });
+
+  it('judges the path as the upstream routes it: percent-escapes and doubled slashes do not slip past the guardrails', async () => {
+    const before = qdrant.received.length;
+    for (const spelling of ['/c/vectors/%63ollections/documents', '/c/vectors//collections/documents', '/c/vectors/collections/%64ocuments']) {
+      const drop = await call(spelling, { method: 'DELETE' });
+      assert.equal(drop.status, 403, spelling);
+      assert.match((await drop.json()).status.error, /guardrail:vector-delete-collection/);
+    }
+    const mass = await call('/c/vectors/collections/documents/points/%64elete', { method: 'POST', body: JSON.stringify({ filter: {} }) });
+    assert.equal(mass.status, 403);
+    assert.equal(qdrant.received.length, before, 'the upstream saw a blocked request');
+  });
+
+  it('refuses TRACE, which would echo the injected credential back', async () => {
+    const before = qdrant.received.length;
+    const authorization = `Bearer ${await token()}`;
+    // fetch will not send TRACE: node:http does.
+    const status = await new Promise<number>((resolve, reject) => {
+      request(`${base}/c/vectors/collections`, { method: 'TRACE', headers: { authorization } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+        .on('error', reject)
+        .end();
+    });
+    assert.equal(status, 405);
+    assert.equal(qdrant.received.length, before);
   });
 
   it('enforces the max-tokens cap in the OpenAI error shape', async () => {

@@ -213,7 +213,8 @@ export class HttpEngine implements Engine {
     }
 
     const session = this.sessionFor(req.socket, identity, connection.name, traceId, req);
-    const path = match[2] || '/';
+    // One spelling of the path for the policy, the recording and the upstream alike.
+    const path = normalizePath(match[2] || '/');
     const query = match[3] ?? '';
     const method = (req.method ?? 'GET').toUpperCase();
     const record = new RequestRecord(method, path, traceId, this.recordingBytes);
@@ -224,6 +225,12 @@ export class HttpEngine implements Engine {
       this.options.recorder.statement(session.id, record.toStatement(session.statements, performance.now() - started, decision, error));
     };
 
+    if (!METHODS.has(method)) {
+      // TRACE would echo the injected credential back; CONNECT tunnels past every check.
+      const refusal = new Refusal(405, `method ${method} is not allowed through the agent`, 'method_not_allowed');
+      finish(405, blockDecision(undefined, refusal.message, 0));
+      return this.send(res, shape, refusal);
+    }
     if (path.split('/').some((segment) => { const s = decodeSafe(segment); return s === '..' || s === '.' || s.includes('/'); })) {
       const refusal = new Refusal(400, 'the path must not contain "." or ".." segments', 'invalid_path');
       finish(400, blockDecision(undefined, refusal.message, 0));
@@ -749,6 +756,22 @@ function maskPaths(value: unknown, paths: readonly string[], ctx: MaskContext, c
     return out;
   };
   return paths.reduce((acc, p) => walk(acc, p.split('.')), value);
+}
+
+const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * The path as upstream servers route it, so rules see what will run: percent-escapes of unreserved
+ * characters decoded (`/%63ollections` is `/collections`), other escapes upper-cased, repeated
+ * slashes collapsed.
+ */
+function normalizePath(path: string): string {
+  return path
+    .replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+      const char = String.fromCharCode(parseInt(hex, 16));
+      return /[A-Za-z0-9\-._~]/.test(char) ? char : escape.toUpperCase();
+    })
+    .replace(/\/{2,}/g, '/');
 }
 
 function decodeSafe(s: string): string {
