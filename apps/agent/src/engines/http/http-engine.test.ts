@@ -17,6 +17,7 @@ describe('HTTP engine', () => {
   let snapshots: MemorySnapshots;
   /** An upstream that never answers; it resolves `closed` when the agent gives up its request. */
   let silent: { server: Server; url: string; received: Promise<void>; closed: Promise<void> };
+  let files: { server: Server; url: string };
   let engine: HttpEngine;
   let base = '';
   const recorder = new CollectingRecorder();
@@ -39,8 +40,9 @@ describe('HTTP engine', () => {
       connection('c-down', 'down', 'llm', 'http://127.0.0.1:1/v1', {}, MOCK_PROVIDER_KEY),
       connection('c-tight', 'tight', 'llm', `${llm.url}/v1`, { allowedModels: ['mock-1'], budgets: { windowSeconds: 60, requests: 2 } }, MOCK_PROVIDER_KEY),
       connection('c-silent', 'silent', 'http', silent.url, {}),
+      connection('c-files', 'files', 'http', files.url, {}),
     ],
-    grants: ['c-llm', 'c-claude', 'c-vec', 'c-down', 'c-tight', 'c-silent'].map((c, i) => ({ id: `g${i}`, connectionId: c, group: 'analysts', subject: '', expiresAt: undefined })),
+    grants: ['c-llm', 'c-claude', 'c-vec', 'c-down', 'c-tight', 'c-silent', 'c-files'].map((c, i) => ({ id: `g${i}`, connectionId: c, group: 'analysts', subject: '', expiresAt: undefined })),
     identity: idp.settings(),
     disabledIdentities: [],
     generatedAt: new Date(),
@@ -60,6 +62,7 @@ describe('HTTP engine', () => {
     llm = await startMockLlm();
     qdrant = await startMockQdrant({ seed: { documents: [{ id: 1, vector: [1, 0], payload: { text: 'hello' } }] } });
     silent = await startSilentUpstream();
+    files = await startFileUpstream();
     snapshots = new MemorySnapshots(snapshot());
     engine = new HttpEngine({ host: '127.0.0.1', port: 0, snapshots, verifier: new TokenVerifier(snapshots), recorder, resolveCredential: (c) => (c.credential?.source?.$case === 'value' ? c.credential.source.value : undefined) });
     base = `http://127.0.0.1:${(await engine.listen()).port}`;
@@ -69,6 +72,8 @@ describe('HTTP engine', () => {
     await Promise.all([idp.close(), llm.stop(), qdrant.stop()]);
     silent.server.closeAllConnections();
     await new Promise((resolve) => silent.server.close(resolve));
+    files.server.closeAllConnections();
+    await new Promise((resolve) => files.server.close(resolve));
   });
 
   it('gives up the upstream request when the client leaves, and records it as closed by the client', async () => {
@@ -215,6 +220,17 @@ describe('HTTP engine', () => {
     assert.equal(qdrant.received.length, before);
   });
 
+  it('masks answers of any text type, passes pictures and sound, and refuses other binary answers it cannot mask', async () => {
+    const jsonl = await call('/c/files/export.jsonl');
+    assert.equal(jsonl.status, 200);
+    assert.equal(await jsonl.text(), '{"email":"[EMAIL]"}\n{"email":"[EMAIL]"}\n');
+    const audio = await call('/c/files/voice.mp3');
+    assert.deepEqual(Buffer.from(await audio.arrayBuffer()), SOUND);
+    const archive = await call('/c/files/archive.bin');
+    assert.equal(archive.status, 502);
+    assert.match(await archive.text(), /binary answer \(application\/octet-stream\) that the agent cannot mask/);
+  });
+
   it('enforces the max-tokens cap in the OpenAI error shape', async () => {
     const res = await call('/c/demo-llm/v1/chat/completions', { method: 'POST', body: JSON.stringify({ model: 'm', max_tokens: 5000, messages: [] }) });
     assert.equal(res.status, 403);
@@ -308,6 +324,19 @@ describe('HTTP engine', () => {
     assert.equal((await models()).status, 200);
   });
 });
+
+const SOUND = Buffer.from([0xff, 0xfb, 0x90, 0x44, 0x00, 0xfe]);
+
+/** Files of several types, as an export service or a speech API sends them. */
+async function startFileUpstream(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    if (req.url === '/export.jsonl') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end('{"email":"jane@example.com"}\n{"email":"ada@example.com"}\n');
+    else if (req.url === '/voice.mp3') res.writeHead(200, { 'content-type': 'audio/mpeg' }).end(SOUND);
+    else res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0xff, 0xfe, 0x00]));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
 
 async function startSilentUpstream(): Promise<{ server: Server; url: string; received: Promise<void>; closed: Promise<void> }> {
   let received!: () => void;

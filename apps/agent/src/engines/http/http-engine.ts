@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -357,8 +358,18 @@ export class HttpEngine implements Engine {
         if (summary.model) record.model = summary.model;
         record.usage = summary.usage;
         for (const [e, n] of Object.entries(summary.maskedCounts)) counts.set(e as EntityType, (counts.get(e as EntityType) ?? 0) + n!);
-      } else if (masking && /json|^text\//i.test(contentType)) {
-        const text = (await readLimited(upstream.body, this.maxResponseBytes)).toString('utf8');
+      } else if (masking && !MEDIA.test(contentType) && method !== 'HEAD' && upstream.statusCode !== 204 && upstream.statusCode !== 304) {
+        // Any other answer is read as text (JSON Lines, a file export of any declared type); one
+        // that is not text cannot be masked, so it is refused rather than passed on unread.
+        const bytes = await readLimited(upstream.body, this.maxResponseBytes);
+        if (!/json|^text\//i.test(contentType) && !isUtf8(bytes)) {
+          throw new Refusal(
+            502,
+            `the upstream of connection "${connection.name}" sent a binary answer (${contentType || 'no content type'}) that the agent cannot mask; set maskResponses to false on a connection that serves files`,
+            'upstream_binary',
+          );
+        }
+        const text = bytes.toString('utf8');
         let out: string;
         try {
           const parsedBody = JSON.parse(text);
@@ -757,6 +768,9 @@ function maskPaths(value: unknown, paths: readonly string[], ctx: MaskContext, c
   };
   return paths.reduce((acc, p) => walk(acc, p.split('.')), value);
 }
+
+/** Pictures and sound pass unread when answers are masked: there is no text in them to mask. */
+const MEDIA = /^(audio|image|video)\//i;
 
 const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
