@@ -14,6 +14,7 @@ export const GUARDRAIL_IDS = [
   'create-extension',
   'load-library',
   'role-changes',
+  'parser-settings',
   'vector-mass-delete',
   'dynamic-sql',
   'unknown-prepared-statement',
@@ -81,6 +82,18 @@ const ROLE_KINDS = new Set<StatementKind>([
   'ALTER_OWNER',
 ]);
 const ROLE_SETTINGS = new Set(['role', 'session_authorization']);
+/**
+ * Client encodings whose multibyte characters may end in an ASCII byte such as a backslash or a
+ * quote, by PostgreSQL's spellings with case and punctuation dropped (as it compares them).
+ */
+const UNSAFE_ENCODINGS = new Set([
+  'sjis', 'shiftjis', 'mskanji', 'win932', 'windows932', 'shiftjis2004',
+  'big5', 'win950', 'windows950',
+  'gbk', 'win936', 'windows936', 'cp936',
+  'uhc', 'win949', 'windows949', 'cp949',
+  'gb18030', 'johab',
+]);
+const ON_VALUES = new Set(['on', 'true', 'yes', '1', 't', 'y']);
 
 const bare = (fn: string) => fn.slice(fn.lastIndexOf('.') + 1);
 const name = (t: TableRef | undefined) => (t ? (t.schema ? `${t.schema}.${t.name}` : t.name) : 'a table');
@@ -139,6 +152,23 @@ const GUARDRAILS: Guardrail[] = [
       if (ROLE_KINDS.has(s.kind)) return 'role and privilege changes are not allowed';
       const setting = s.settings.find((x) => ROLE_SETTINGS.has(x));
       return setting ? `changing ${setting} is not allowed` : undefined;
+    },
+  },
+  {
+    // The agent reads SQL as UTF-8 with standard strings: a server reading it otherwise could end
+    // a string where the policy sees text, and run what it never saw.
+    id: 'parser-settings',
+    check: (s) => {
+      for (const { name, value } of s.settingValues) {
+        if (name === '*') return 'set_config with a setting name computed at run time cannot be checked';
+        if (name === 'client_encoding' && (value === undefined || UNSAFE_ENCODINGS.has(value.toLowerCase().replace(/[^a-z0-9]/g, '')))) {
+          return `client_encoding ${value ?? '(computed)'} would make the server read SQL differently from the policy`;
+        }
+        if (name === 'standard_conforming_strings' && (value === undefined || !ON_VALUES.has(value.toLowerCase()))) {
+          return 'standard_conforming_strings must stay on: with it off the server reads SQL differently from the policy';
+        }
+      }
+      return undefined;
     },
   },
   {

@@ -44,6 +44,11 @@ export interface StatementFacts {
   copy?: { direction: 'from' | 'to'; program: boolean; serverFile: boolean };
   /** SET/RESET/set_config(): the setting name, lower case (e.g. "role", "session_authorization"). */
   settings: string[];
+  /**
+   * SET name = value and set_config(name, value): the value when it is a constant (undefined when
+   * computed). A set_config whose name is computed is named "*".
+   */
+  settingValues: { name: string; value: string | undefined }[];
   /** DO and CREATE FUNCTION: body language. */
   language?: string;
   /** DO/function body runs SQL built at run time (EXECUTE ...), which no parser can see. */
@@ -201,6 +206,7 @@ function newFacts(kind: StatementKind, node: string, parent?: number): Statement
     whereNarrowsBy: [],
     hasLimit: false,
     settings: [],
+    settingValues: [],
     dynamicSql: false,
     opaqueBody: false,
   };
@@ -256,7 +262,13 @@ class Walker {
         };
         break;
       case 'VariableSetStmt':
-        if (typeof body.name === 'string') f.settings.push(body.name.toLowerCase());
+        if (typeof body.name === 'string') {
+          f.settings.push(body.name.toLowerCase());
+          if (body.kind === 'VAR_SET_VALUE') {
+            const args = body.args as unknown[] | undefined;
+            f.settingValues.push({ name: body.name.toLowerCase(), value: args?.length === 1 ? constantText(args[0]) : undefined });
+          }
+        }
         break;
       case 'AlterSystemStmt':
         if (isObj(body.setstmt) && typeof body.setstmt.name === 'string')
@@ -360,8 +372,10 @@ class Walker {
         if (!f.functions.includes(name)) f.functions.push(name);
         const bare = name.slice(name.lastIndexOf('.') + 1);
         const first = (value.args as unknown[] | undefined)?.[0];
-        if (bare === 'set_config' && isObj(first) && isObj(first.A_Const) && isObj(first.A_Const.sval)) {
-          f.settings.push(String(first.A_Const.sval.sval).toLowerCase());
+        if (bare === 'set_config') {
+          const setting = constantText(first)?.toLowerCase() ?? '*';
+          if (setting !== '*') f.settings.push(setting);
+          f.settingValues.push({ name: setting, value: constantText((value.args as unknown[] | undefined)?.[1]) });
         }
       }
     }
@@ -415,6 +429,19 @@ function tableOf(rv: Node): TableRef {
 
 function pushUnique(list: TableRef[], t: TableRef): void {
   if (!list.some((x) => x.name === t.name && x.schema === t.schema)) list.push(t);
+}
+
+/**
+ * The text of a string or boolean constant; undefined for numbers and anything computed. Numbers
+ * are left out because analyses are shared by texts that differ only in their numbers (numeric
+ * shape): `SET x = 1` must not answer for `SET x = 0`.
+ */
+function constantText(v: unknown): string | undefined {
+  const c = isObj(v) && isObj(v.A_Const) ? v.A_Const : undefined;
+  if (!c) return undefined;
+  if (isObj(c.sval)) return String(c.sval.sval ?? '');
+  if (isObj(c.boolval)) return c.boolval.boolval === true ? 'on' : 'off';
+  return undefined;
 }
 
 function funcName(parts: unknown[]): string | undefined {

@@ -119,6 +119,12 @@ export const BYPASS_CASES: readonly [forbidden: string, guardrail: string, twin:
   ['SET LOCAL ROLE postgres', 'role-changes', 'SET LOCAL statement_timeout = 1000'],
   ["SET SESSION AUTHORIZATION 'postgres'", 'role-changes', "SET application_name = 'postgres'"],
   ["SELECT set_config('role', 'postgres', false)", 'role-changes', "SELECT set_config('application_name', 'x', false)"],
+  ["SET client_encoding = 'SJIS'", 'parser-settings', "SET client_encoding = 'UTF8'"],
+  ["set names 'big5'", 'parser-settings', "set names 'utf8'"],
+  ["SELECT set_config('client_encoding', 'Windows_936', false)", 'parser-settings', "SELECT set_config('client_encoding', 'UTF8', false)"],
+  ['SET standard_conforming_strings = off', 'parser-settings', 'SET standard_conforming_strings = on'],
+  ["SELECT set_config('standard_conforming_strings', (SELECT 'off'), false)", 'parser-settings', "SELECT set_config('application_name', (SELECT 'x'), false)"],
+  ["SELECT set_config((SELECT 'role'), 'postgres', false)", 'parser-settings', "SELECT set_config('search_path', 'public', false)"],
   ['ALTER TABLE customers OWNER TO eve', 'role-changes', 'ALTER TABLE customers ADD COLUMN note text'],
   ['DELETE FROM documents WHERE created_at < now()', 'vector-mass-delete', 'DELETE FROM documents WHERE id = 42'],
   [

@@ -409,14 +409,28 @@ describe('PostgreSQL engine', () => {
     const latin1 = await psql(['-c', 'show client_encoding'], { env: { PGCLIENTENCODING: 'LATIN1' } });
     assert.equal(latin1.stdout.trim(), 'LATIN1', 'a single-byte encoding is fine');
 
-    // Changed later by a statement: the session ends before the next statement can run.
-    const client = await h.client('carol');
-    client.on('error', () => undefined);
-    await assert.rejects(client.query('SET standard_conforming_strings = off'), (error: { code: string }) => {
-      assert.equal(error.code, '0A000');
+    // A statement that would change it is refused by the parser-settings guardrail...
+    const guarded = await h.client('carol');
+    await assert.rejects(guarded.query('SET standard_conforming_strings = off'), (error: { code: string; message: string }) => {
+      assert.equal(error.code, '42501');
+      assert.match(error.message, /guardrail:parser-settings/);
       return true;
     });
-    await assert.rejects(client.query('SELECT 1'));
+    await guarded.end();
+    // ...and should a change get through (the guardrail relaxed here), the server's report of it
+    // ends the session before the next statement can run.
+    h.usePolicy({ defaultAction: 'allow', guardrails: { relax: ['parser-settings'] } }, 50);
+    try {
+      const client = await h.client('carol');
+      client.on('error', () => undefined);
+      await assert.rejects(client.query('SET standard_conforming_strings = off'), (error: { code: string }) => {
+        assert.equal(error.code, '0A000');
+        return true;
+      });
+      await assert.rejects(client.query('SELECT 1'));
+    } finally {
+      h.usePolicy({ defaultAction: 'allow' }, 51);
+    }
   });
 
   it('refuses a role chosen at login, which would skip the role-changes guardrail', async () => {
