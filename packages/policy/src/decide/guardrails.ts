@@ -95,6 +95,11 @@ const UNSAFE_ENCODINGS = new Set([
 ]);
 const ON_VALUES = new Set(['on', 'true', 'yes', '1', 't', 'y']);
 
+/** Whether a client encoding, in any of PostgreSQL's spellings, may end a character in an ASCII byte. */
+export function unsafeClientEncoding(name: string): boolean {
+  return UNSAFE_ENCODINGS.has(name.toLowerCase().replace(/[^a-z0-9]/g, ''));
+}
+
 const bare = (fn: string) => fn.slice(fn.lastIndexOf('.') + 1);
 const name = (t: TableRef | undefined) => (t ? (t.schema ? `${t.schema}.${t.name}` : t.name) : 'a table');
 const called = (s: StatementFacts, test: (fn: string) => boolean) => s.functions.find((f) => test(bare(f)));
@@ -161,7 +166,7 @@ const GUARDRAILS: Guardrail[] = [
     check: (s) => {
       for (const { name, value } of s.settingValues) {
         if (name === '*') return 'set_config with a setting name computed at run time cannot be checked';
-        if (name === 'client_encoding' && (value === undefined || UNSAFE_ENCODINGS.has(value.toLowerCase().replace(/[^a-z0-9]/g, '')))) {
+        if (name === 'client_encoding' && (value === undefined || unsafeClientEncoding(value))) {
           return `client_encoding ${value ?? '(computed)'} would make the server read SQL differently from the policy`;
         }
         if (name === 'standard_conforming_strings' && (value === undefined || !ON_VALUES.has(value.toLowerCase()))) {

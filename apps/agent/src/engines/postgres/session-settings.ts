@@ -8,14 +8,12 @@
  * session when the server reports them later (a SET the guardrails did not stop).
  */
 
+import { unsafeClientEncoding } from '@portcullis/policy';
 import { BodyReader, ServerCode } from './protocol.js';
-
-/** Canonical names, as the server reports them in ParameterStatus. */
-const UNSAFE_ENCODINGS = new Set(['SJIS', 'SHIFT_JIS_2004', 'BIG5', 'GBK', 'UHC', 'GB18030', 'JOHAB']);
 
 /** Why a server-reported setting cannot be allowed, or undefined. */
 export function unsafeServerSetting(name: string, value: string): string | undefined {
-  if (name === 'client_encoding' && UNSAFE_ENCODINGS.has(value.toUpperCase())) {
+  if (name === 'client_encoding' && unsafeClientEncoding(value)) {
     return `client_encoding ${value} is not supported through the agent (use UTF8)`;
   }
   if (name === 'standard_conforming_strings' && value !== 'on') {
