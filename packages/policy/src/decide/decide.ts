@@ -20,6 +20,7 @@ import {
   type BodyCondition,
   type Keywords,
 } from './body.js';
+import { followColumnMasks } from './column-masks.js';
 import { checkGuardrails, matchesTable, type GuardrailSettings } from './guardrails.js';
 
 /** A validated policy with its detectors built; build once per policy version and share. */
@@ -193,22 +194,23 @@ export function decide(request: DecisionRequest, compiled: CompiledPolicy, now: 
   const { action, rule, partial } = outcome!;
   const hasMasks = masks.entities.length > 0 || masks.columns.length > 0;
   const finalAction: Action = action === 'allow' && hasMasks ? 'mask' : action;
-  // COPY ... TO STDOUT streams its rows as CopyData, which masking does not rewrite.
-  const copyOut =
-    finalAction === 'mask' && sql
-      ? sql.statements.findIndex((s) => s.copy?.direction === 'to' && !s.copy.program && !s.copy.serverFile)
-      : -1;
-  if (copyOut >= 0) {
-    const ruleId = 'mask:copy-to-stdout';
-    const reason = 'COPY ... TO STDOUT cannot be masked; read masked data with SELECT';
-    return {
-      ...base,
-      action: 'block',
-      ruleId,
-      ruleIds: [...base.ruleIds, ruleId],
-      reason,
-      considered: [...base.considered, { ruleId, statement: copyOut, matched: true, why: reason }],
-    };
+  const refuse = (ruleId: string, reason: string, statement?: number): Decision => ({
+    ...base,
+    action: 'block',
+    ruleId,
+    ruleIds: [...base.ruleIds, ruleId],
+    reason,
+    considered: [...base.considered, { ruleId, statement, matched: true, why: reason }],
+  });
+  if (finalAction === 'mask' && sql) {
+    // COPY ... TO STDOUT streams its rows as CopyData, which masking does not rewrite.
+    const copyOut = sql.statements.findIndex((s) => s.copy?.direction === 'to' && !s.copy.program && !s.copy.serverFile);
+    if (copyOut >= 0) {
+      return refuse('mask:copy-to-stdout', 'COPY ... TO STDOUT cannot be masked; read masked data with SELECT', copyOut);
+    }
+    const followed = followColumnMasks(masks.columns, sql.statements);
+    if (followed.refused !== undefined) return refuse('mask:column-untracked', followed.refused);
+    masks.columns = followed.columns;
   }
   return {
     ...base,

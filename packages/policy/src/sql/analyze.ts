@@ -1,6 +1,7 @@
 import { loadModule, parsePlPgSQLSync, parseSync } from 'libpg-query';
 import { numericShape } from './numeric-shape.js';
 import { isStatementNode, NODE_KINDS, type StatementKind } from './kinds.js';
+import { fromItemColumns, setOperationColumns, targetColumns, type DerivedColumn } from './outputs.js';
 
 export interface TableRef {
   schema?: string;
@@ -27,6 +28,11 @@ export interface StatementFacts {
   target?: TableRef;
   /** Column names referenced (last name part; "*" for a star). */
   columns: string[];
+  /**
+   * Values this statement names from columns: result columns, renamed FROM-item columns, UPDATE
+   * targets. Column masks follow a masked column to every name it is given here.
+   */
+  derived: DerivedColumn[];
   /** Functions called, lower case, schema-qualified when written so ("pg_catalog.pg_read_file"). */
   functions: string[];
   /**
@@ -201,6 +207,7 @@ function newFacts(kind: StatementKind, node: string, parent?: number): Statement
     parent,
     tables: [],
     columns: [],
+    derived: [],
     functions: [],
     hasWhere: false,
     whereNarrowsBy: [],
@@ -212,8 +219,13 @@ function newFacts(kind: StatementKind, node: string, parent?: number): Statement
   };
 }
 
+// FROM items that name values (see outputs.ts).
+const FROM_ITEMS = new Set(['RangeVar', 'RangeSubselect', 'RangeFunction', 'RangeTableFunc', 'JsonTable', 'CommonTableExpr', 'JoinExpr']);
+
 class Walker {
   private cteNames = new Set<string>();
+  /** Tables, aliases and CTEs in scope of each statement: a bare `t` naming one is a whole row. */
+  private readonly relations = new Map<StatementFacts, Set<string>>();
   private topText = '';
 
   constructor(
@@ -234,8 +246,12 @@ class Walker {
   private statement(name: string, body: Node, parent: number | undefined): StatementFacts {
     const facts = newFacts(kindOf(name, body), name, parent);
     const index = this.out.push(facts) - 1;
+    this.relations.set(facts, new Set(this.cteNames));
     this.describe(name, body, facts, index);
     this.walk(body, facts, index);
+    const relations = this.relations.get(facts)!;
+    this.relations.delete(facts);
+    for (const d of facts.derived) if (!d.from.includes('*') && d.from.some((c) => relations.has(c))) d.from.push('*');
     return facts;
   }
 
@@ -365,7 +381,10 @@ class Walker {
     if (typeof value.relname === 'string') {
       const t = tableOf(value);
       if (t.schema || !this.cteNames.has(t.name)) pushUnique(f.tables, t);
+      this.relations.get(f)?.add(t.name);
     }
+    if (isObj(value.alias) && typeof value.alias.aliasname === 'string') this.relations.get(f)?.add(value.alias.aliasname);
+    if (isObj(value.larg) && value.op !== undefined && value.op !== 'SETOP_NONE') f.derived.push(...setOperationColumns(value));
     if (Array.isArray(value.funcname) && f.node !== 'CreateFunctionStmt') {
       const name = funcName(value.funcname);
       if (name) {
@@ -380,6 +399,9 @@ class Walker {
       }
     }
     for (const [key, child] of Object.entries(value)) {
+      if (key === 'targetList') f.derived.push(...targetColumns(child));
+      if (key === 'returningClause' && isObj(child)) f.derived.push(...targetColumns(child.exprs));
+      if (FROM_ITEMS.has(key) && isObj(child)) f.derived.push(...fromItemColumns(key, child));
       if (key === 'ColumnRef' && isObj(child)) {
         const fields = (child.fields as unknown[]) ?? [];
         const last = fields[fields.length - 1];
