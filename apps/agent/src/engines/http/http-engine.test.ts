@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { ConfigSnapshot, Connection } from '@portcullis/proto';
 import { TokenVerifier } from '../../identity/token-verifier.js';
@@ -17,7 +18,7 @@ describe('HTTP engine', () => {
   let snapshots: MemorySnapshots;
   /** An upstream that never answers; it resolves `closed` when the agent gives up its request. */
   let silent: { server: Server; url: string; received: Promise<void>; closed: Promise<void> };
-  let files: { server: Server; url: string };
+  let files: { server: Server; url: string; uploads: Buffer[] };
   let engine: HttpEngine;
   let base = '';
   const recorder = new CollectingRecorder();
@@ -41,8 +42,9 @@ describe('HTTP engine', () => {
       connection('c-tight', 'tight', 'llm', `${llm.url}/v1`, { allowedModels: ['mock-1'], budgets: { windowSeconds: 60, requests: 2 } }, MOCK_PROVIDER_KEY),
       connection('c-silent', 'silent', 'http', silent.url, {}),
       connection('c-files', 'files', 'http', files.url, {}),
+      connection('c-uploads', 'uploads', 'http', files.url, { maskRequests: true }),
     ],
-    grants: ['c-llm', 'c-claude', 'c-vec', 'c-down', 'c-tight', 'c-silent', 'c-files'].map((c, i) => ({ id: `g${i}`, connectionId: c, group: 'analysts', subject: '', expiresAt: undefined })),
+    grants: ['c-llm', 'c-claude', 'c-vec', 'c-down', 'c-tight', 'c-silent', 'c-files', 'c-uploads'].map((c, i) => ({ id: `g${i}`, connectionId: c, group: 'analysts', subject: '', expiresAt: undefined })),
     identity: idp.settings(),
     disabledIdentities: [],
     generatedAt: new Date(),
@@ -231,6 +233,34 @@ describe('HTTP engine', () => {
     assert.match(await archive.text(), /binary answer \(application\/octet-stream\) that the agent cannot mask/);
   });
 
+  it('reads every request body it forwards: text is masked, binary and compressed bodies are refused', async () => {
+    const send = async (path: string, body: Uint8Array | string, headers: Record<string, string>) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${await token()}`, ...headers }, body });
+    const before = files.uploads.length;
+    const text = await send('/c/uploads/upload', 'id,email\n7,jane@example.com\n', { 'content-type': 'text/csv' });
+    assert.equal(text.status, 204);
+    assert.equal(files.uploads.at(-1)!.toString(), 'id,email\n7,[EMAIL]\n');
+
+    const binary = await send('/c/uploads/upload', new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0xff, 0xfe]), { 'content-type': 'application/zip' });
+    assert.equal(binary.status, 415);
+    assert.match(await binary.text(), /binary and cannot be masked/);
+    const gzipped = await send('/c/uploads/upload', gzipSync('{"email":"jane@example.com"}'), {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
+    assert.equal(gzipped.status, 415);
+    assert.match(await gzipped.text(), /gzip-encoded; the agent reads every body it forwards/);
+    assert.equal(files.uploads.length, before + 1, 'neither refused body reached the service');
+
+    // A multipart form names its model where the allow-list does not look.
+    const form = new FormData();
+    form.set('model', 'gpt-4o');
+    form.set('file', new Blob(['hello']), 'a.txt');
+    const multipart = await fetch(`${base}/c/tight/v1/audio/transcriptions`, { method: 'POST', headers: { authorization: `Bearer ${await token()}` }, body: form });
+    assert.equal(multipart.status, 403);
+    assert.match((await multipart.json()).error.message, /llm:model-allow-list: the request body is not a JSON object/);
+  });
+
   it('enforces the max-tokens cap in the OpenAI error shape', async () => {
     const res = await call('/c/demo-llm/v1/chat/completions', { method: 'POST', body: JSON.stringify({ model: 'm', max_tokens: 5000, messages: [] }) });
     assert.equal(res.status, 403);
@@ -328,14 +358,21 @@ describe('HTTP engine', () => {
 const SOUND = Buffer.from([0xff, 0xfb, 0x90, 0x44, 0x00, 0xfe]);
 
 /** Files of several types, as an export service or a speech API sends them. */
-async function startFileUpstream(): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    if (req.url === '/export.jsonl') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end('{"email":"jane@example.com"}\n{"email":"ada@example.com"}\n');
+/** Serves files, and keeps the bodies uploaded to `/upload` (what the service received). */
+async function startFileUpstream(): Promise<{ server: Server; url: string; uploads: Buffer[] }> {
+  const uploads: Buffer[] = [];
+  const server = createServer(async (req, res) => {
+    if (req.url === '/upload') {
+      const parts: Buffer[] = [];
+      for await (const part of req) parts.push(part as Buffer);
+      uploads.push(Buffer.concat(parts));
+      res.writeHead(204).end();
+    } else if (req.url === '/export.jsonl') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end('{"email":"jane@example.com"}\n{"email":"ada@example.com"}\n');
     else if (req.url === '/voice.mp3') res.writeHead(200, { 'content-type': 'audio/mpeg' }).end(SOUND);
     else res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0xff, 0xfe, 0x00]));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, uploads };
 }
 
 async function startSilentUpstream(): Promise<{ server: Server; url: string; received: Promise<void>; closed: Promise<void> }> {

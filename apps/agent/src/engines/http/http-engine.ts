@@ -247,6 +247,14 @@ export class HttpEngine implements Engine {
       finish(error.status, blockDecision(undefined, error.message, 0));
       return this.send(res, shape, error, true);
     }
+    // Every check below reads the body; a compressed one would reach an upstream that inflates
+    // it without having been read.
+    const requestEncoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (raw.length > 0 && requestEncoding !== 'identity') {
+      const refusal = new Refusal(415, `the request body is ${requestEncoding}-encoded; the agent reads every body it forwards, so send it uncompressed`, 'unsupported_encoding');
+      finish(415, blockDecision(undefined, refusal.message, 0));
+      return this.send(res, shape, refusal);
+    }
     // Read as JSON whatever the content type says: an upstream that ignores the header would act
     // on JSON the body rules did not look at. Only a body declared JSON must parse.
     const declaredJson = /json/i.test(req.headers['content-type'] ?? 'application/json');
@@ -269,7 +277,7 @@ export class HttpEngine implements Engine {
     const { compiled } = active;
     const decision = decide({ connection: connection.name, identity, http: { method, path, body, raw } }, compiled, this.now());
     const hit =
-      profileRules(options, method, path, body, compiled.relaxed, compiled.policy.guardrails.enabled) ??
+      profileRules(options, method, path, body, raw.length > 0, compiled.relaxed, compiled.policy.guardrails.enabled) ??
       (decision.action === 'block' || decision.action === 'review'
         ? { ruleId: decision.ruleId ?? 'policy', reason: decision.action === 'review' ? `${decision.reason ?? 'held for review'} (reviews are not available over HTTP)` : (decision.reason ?? 'blocked by policy') }
         : undefined) ??
@@ -295,6 +303,20 @@ export class HttpEngine implements Engine {
       // and the masks read (the client's bytes could hold duplicate keys that another parser
       // reads the other way).
       upstreamBody = JSON.stringify(body);
+      record.requestText = upstreamBody;
+    } else if (ctx && options.maskRequests && raw.length > 0 && !MEDIA.test(req.headers['content-type'] ?? '')) {
+      // A body that is not JSON is masked as text; one that is not text cannot be masked, so it
+      // is refused rather than sent up unread (pictures and sound pass, as in answers).
+      if (!isUtf8(raw)) {
+        const refusal = new Refusal(
+          415,
+          `the request body (${req.headers['content-type'] || 'no content type'}) is binary and cannot be masked; set maskRequests to false on a connection that takes files`,
+          'unmaskable_body',
+        );
+        finish(415, blockDecision(undefined, refusal.message, active.version));
+        return this.send(res, shape, refusal);
+      }
+      upstreamBody = maskAndCount(raw.toString('utf8'), ctx, counts);
       record.requestText = upstreamBody;
     }
     record.requestBody = body ?? (raw.length ? raw.toString('utf8') : undefined);

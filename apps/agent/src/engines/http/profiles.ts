@@ -54,6 +54,7 @@ export function profileRules(
   method: string,
   path: string,
   body: any,
+  hasBody: boolean,
   relaxed: ReadonlySet<string>,
   guardrailsOn: boolean,
 ): RuleHit | undefined {
@@ -67,6 +68,11 @@ export function profileRules(
     if (pointsDelete && method !== 'GET' && !relaxed.has('vector-mass-delete') && !pinsPoints(body)) {
       return { ruleId: 'guardrail:vector-mass-delete', reason: 'a points delete must name point ids or a non-empty filter' };
     }
+  }
+  const checksModel = options.allowedModels !== undefined || options.maxTokens !== undefined;
+  if (options.kind === 'llm' && method === 'POST' && hasBody && checksModel && (body === null || typeof body !== 'object')) {
+    // A form or text body names its model where the agent does not look (multipart `model`).
+    return { ruleId: 'llm:model-allow-list', reason: 'the request body is not a JSON object, so its model and token limit cannot be checked' };
   }
   if (options.kind === 'llm' && method === 'POST' && body && typeof body === 'object') {
     if (options.allowedModels && !options.allowedModels.includes(String(body.model))) {
