@@ -43,8 +43,9 @@ describe('HTTP engine', () => {
       connection('c-silent', 'silent', 'http', silent.url, {}),
       connection('c-files', 'files', 'http', files.url, {}),
       connection('c-uploads', 'uploads', 'http', files.url, { maskRequests: true }),
+      connection('c-metered', 'metered', 'llm', `${llm.url}/v1`, { budgets: { windowSeconds: 60, tokens: 20 } }, MOCK_PROVIDER_KEY),
     ],
-    grants: ['c-llm', 'c-claude', 'c-vec', 'c-down', 'c-tight', 'c-silent', 'c-files', 'c-uploads'].map((c, i) => ({ id: `g${i}`, connectionId: c, group: 'analysts', subject: '', expiresAt: undefined })),
+    grants: ['c-llm', 'c-claude', 'c-vec', 'c-down', 'c-tight', 'c-silent', 'c-files', 'c-uploads', 'c-metered'].map((c, i) => ({ id: `g${i}`, connectionId: c, group: 'analysts', subject: '', expiresAt: undefined })),
     identity: idp.settings(),
     disabledIdentities: [],
     generatedAt: new Date(),
@@ -282,6 +283,32 @@ describe('HTTP engine', () => {
     assert.equal(third.status, 403);
     assert.match((await third.json()).error.message, /budget:requests/);
     assert.equal((await ask('mock-1', await token('frank'))).status, 200, 'budgets are per identity');
+  });
+
+  it('counts the tokens of a stream whose client did not ask for usage against the token budget', async () => {
+    const ask = async (t: string) =>
+      call('/c/metered/v1/chat/completions', { method: 'POST', token: t, body: JSON.stringify({ model: 'mock-1', stream: true, messages: [{ role: 'user', content: 'hello there' }] }) });
+    const grace = await token('grace');
+    const first = await ask(grace);
+    assert.equal(first.status, 200);
+    const events = (await first.text()).split('\n\n').filter((e) => e.startsWith('data: {'));
+    const last = JSON.parse(events.at(-1)!.slice('data: '.length));
+    assert.ok(last.usage.total_tokens > 20, 'the agent asked for usage; the client sees it as the last chunk');
+    assert.deepEqual(last.choices, []);
+    const second = await ask(grace);
+    assert.equal(second.status, 403);
+    assert.match((await second.json()).error.message, /budget:tokens: token budget of 20 per 60 s used up/);
+
+    // A stream that breaks before its usage chunk is charged by size instead.
+    const heidi = await token('heidi');
+    const broken = await call('/c/metered/v1/chat/completions', {
+      method: 'POST',
+      token: heidi,
+      headers: { 'x-mock-malformed': '1' },
+      body: JSON.stringify({ model: 'mock-1', stream: true, messages: [{ role: 'user', content: 'a prompt long enough to weigh more than twenty tokens by itself, at four bytes a token' }] }),
+    });
+    assert.match(await broken.text(), /malformed_sse/);
+    assert.equal((await ask(heidi)).status, 403);
   });
 
   it('ends a malformed stream with an error event and keeps serving', async () => {

@@ -293,11 +293,16 @@ export class HttpEngine implements Engine {
 
     const ctx = this.maskContext(compiled, decision, active.hashKey, options);
     const counts = new Map<EntityType, number>();
+    const tokenBudget = options.kind === 'llm' && options.budgets?.tokens !== undefined ? options.budgets : undefined;
     let upstreamBody: Buffer | string = raw;
     if (body !== undefined) {
       if (ctx && options.maskRequests) {
         if (options.kind === 'llm') maskLlmRequest(body, ctx, counts);
         else body = maskJson(body, ctx, counts);
+      }
+      // OpenAI streams report their usage only when asked to; a token budget needs it.
+      if (tokenBudget && shape === 'openai' && body?.stream === true && typeof body === 'object' && /\/completions$/.test(path)) {
+        body.stream_options = { ...(typeof body.stream_options === 'object' ? body.stream_options : {}), include_usage: true };
       }
       // Serialised again even when nothing was masked: what goes up is exactly what the policy
       // and the masks read (the client's bytes could hold duplicate keys that another parser
@@ -364,6 +369,14 @@ export class HttpEngine implements Engine {
       return this.send(res, shape, refusal);
     }
     record.ttfbMs = performance.now() - started;
+    // The usage the API reported; without it (a stream cut short, an API that does not say),
+    // about four bytes a token of what went up and came back, so no answer is free.
+    const chargeTokens = () => {
+      if (!tokenBudget) return;
+      const answer = record.stream?.text ?? record.responseText ?? (typeof record.responseBody === 'string' ? record.responseBody : '');
+      const used = record.usage ? totalTokens(record.usage) : Math.ceil((Buffer.byteLength(upstreamBody) + Buffer.byteLength(answer)) / 4);
+      this.budgets.addTokens(`${identity.subject}\0${connection.name}`, tokenBudget, used, Date.now());
+    };
 
     const contentType = String(upstream.headers['content-type'] ?? '');
     const responseHeaders = backHeaders(upstream.headers);
@@ -423,11 +436,11 @@ export class HttpEngine implements Engine {
         return this.send(res, shape, refusal);
       }
       res.destroy();
+      chargeTokens();
       return finish(upstream.statusCode, allowDecision(decision, active.version, counts), 'response cut: ' + (error as Error).message);
     }
     res.off('close', onClientGone);
-    if (options.kind === 'llm' && options.budgets && record.usage)
-      this.budgets.addTokens(`${identity.subject}\0${connection.name}`, options.budgets, totalTokens(record.usage), Date.now());
+    chargeTokens();
     finish(upstream.statusCode, allowDecision(decision, active.version, counts), record.stream?.malformed);
   }
 

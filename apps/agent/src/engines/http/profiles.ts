@@ -69,12 +69,12 @@ export function profileRules(
       return { ruleId: 'guardrail:vector-mass-delete', reason: 'a points delete must name point ids or a non-empty filter' };
     }
   }
-  const checksModel = options.allowedModels !== undefined || options.maxTokens !== undefined;
-  if (options.kind === 'llm' && method === 'POST' && hasBody && checksModel && (body === null || typeof body !== 'object')) {
+  if (options.kind !== 'llm' || method !== 'POST') return undefined;
+  if (hasBody && (options.allowedModels || options.maxTokens !== undefined) && (body === null || typeof body !== 'object')) {
     // A form or text body names its model where the agent does not look (multipart `model`).
     return { ruleId: 'llm:model-allow-list', reason: 'the request body is not a JSON object, so its model and token limit cannot be checked' };
   }
-  if (options.kind === 'llm' && method === 'POST' && body && typeof body === 'object') {
+  if (body && typeof body === 'object') {
     if (options.allowedModels && !options.allowedModels.includes(String(body.model))) {
       return { ruleId: 'llm:model-allow-list', reason: `model "${String(body.model ?? '')}" is not allowed on this connection` };
     }

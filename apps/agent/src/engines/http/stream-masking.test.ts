@@ -27,19 +27,50 @@ const SENTENCE: Record<string, (v: string) => string> = {
 const sentence = (entity: string) => (SENTENCE[entity] ?? ((v: string) => `Value: ${v} ok.`))(PII[entity]!);
 
 // Independent fixture builders: what an upstream sends.
-function openAiStream(deltas: string[]): string {
-  const chunk = (delta: object, finish: string | null) =>
-    `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-  return chunk({ role: 'assistant', content: '' }, null) + deltas.map((d) => chunk({ content: d }, null)).join('') + chunk({}, 'stop') + 'data: [DONE]\n\n';
+const chatChunk = (delta: object, finish: string | null) =>
+  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+function openAiStream(deltas: string[], field: 'content' | 'refusal' = 'content'): string {
+  return chatChunk({ role: 'assistant', [field]: '' }, null) + deltas.map((d) => chatChunk({ [field]: d }, null)).join('') + chatChunk({}, 'stop') + 'data: [DONE]\n\n';
 }
-function anthropicStream(deltas: string[]): string {
-  const ev = (event: string, data: object) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+/** `calls` tool calls opened one after the other, then their argument fragments as [tool call index, text], in the order sent. */
+function toolCallStream(calls: number, fragments: Array<[number, string]>): string {
+  let sse = chatChunk({ role: 'assistant', content: null }, null);
+  for (let index = 0; index < calls; index++)
+    sse += chatChunk({ tool_calls: [{ index, id: `call_${index}`, type: 'function', function: { name: 'pay', arguments: '' } }] }, null);
+  sse += fragments.map(([index, args]) => chatChunk({ tool_calls: [{ index, function: { arguments: args } }] }, null)).join('');
+  return sse + chatChunk({}, 'tool_calls') + 'data: [DONE]\n\n';
+}
+/** The legacy `function_call` of a chat choice. */
+function functionCallStream(deltas: string[]): string {
   return (
-    ev('message_start', { type: 'message_start', message: { model: 'claude', usage: { input_tokens: 3 } } }) +
-    ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) +
-    deltas.map((d) => ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: d } })).join('') +
-    ev('content_block_stop', { type: 'content_block_stop', index: 0 }) +
-    ev('message_stop', { type: 'message_stop' })
+    chatChunk({ role: 'assistant', content: null, function_call: { name: 'pay', arguments: '' } }, null) +
+    deltas.map((d) => chatChunk({ function_call: { arguments: d } }, null)).join('') +
+    chatChunk({}, 'function_call') +
+    'data: [DONE]\n\n'
+  );
+}
+
+type AnthropicBlock = 'text' | 'tool_use' | 'thinking';
+const ANTHROPIC_BLOCKS: Record<AnthropicBlock, { start: object; delta: string; field: string }> = {
+  text: { start: { type: 'text', text: '' }, delta: 'text_delta', field: 'text' },
+  tool_use: { start: { type: 'tool_use', id: 'toolu_1', name: 'pay', input: {} }, delta: 'input_json_delta', field: 'partial_json' },
+  thinking: { start: { type: 'thinking', thinking: '' }, delta: 'thinking_delta', field: 'thinking' },
+};
+const anthropicEvent = (event: string, data: object) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+function anthropicBlock(index: number, block: AnthropicBlock, deltas: string[]): string {
+  const { start, delta, field } = ANTHROPIC_BLOCKS[block];
+  return (
+    anthropicEvent('content_block_start', { type: 'content_block_start', index, content_block: start }) +
+    deltas.map((d) => anthropicEvent('content_block_delta', { type: 'content_block_delta', index, delta: { type: delta, [field]: d } })).join('') +
+    (block === 'thinking' ? anthropicEvent('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: 'EqQBCgIYAhIM' } }) : '') +
+    anthropicEvent('content_block_stop', { type: 'content_block_stop', index })
+  );
+}
+function anthropicStream(blocks: string): string {
+  return (
+    anthropicEvent('message_start', { type: 'message_start', message: { model: 'claude', usage: { input_tokens: 3 } } }) +
+    blocks +
+    anthropicEvent('message_stop', { type: 'message_stop' })
   );
 }
 
@@ -78,17 +109,53 @@ function responsesStream(deltas: string[]): string {
   );
 }
 
-type Api = 'openai' | 'anthropic' | 'responses';
-const FIXTURES: Record<Api, { profile: StreamProfile; build: (deltas: string[]) => string }> = {
-  openai: { profile: 'openai', build: openAiStream },
-  anthropic: { profile: 'anthropic', build: anthropicStream },
+interface Fixture {
+  profile: StreamProfile;
+  build: (deltas: string[]) => string;
+  /** The streamed text of an event body, as a client concatenates it. */
+  read: (body: any) => string;
+  /** The text streams JSON arguments (tool calls), not prose. */
+  json?: boolean;
+}
+const chatText = (body: any, pick: (delta: any) => unknown) => body.choices?.map((c: any) => pick(c.delta ?? {}) ?? '').join('') ?? '';
+const anthropicText = (block: AnthropicBlock) => (body: any) =>
+  body.type === 'content_block_delta' && body.delta.type === ANTHROPIC_BLOCKS[block].delta ? body.delta[ANTHROPIC_BLOCKS[block].field] : '';
+
+/** Each tool call's arguments as a client assembles them from chat chunks, by tool call index. */
+function argumentsByCall(bodies: any[]): string[] {
+  const args: string[] = [];
+  for (const b of bodies)
+    for (const c of b.choices ?? []) for (const t of c.delta?.tool_calls ?? []) args[t.index] = (args[t.index] ?? '') + (t.function?.arguments ?? '');
+  return args;
+}
+
+const FIXTURES = {
+  openai: { profile: 'openai', build: openAiStream, read: (b) => chatText(b, (d) => d.content) },
+  'openai refusal': { profile: 'openai', build: (deltas) => openAiStream(deltas, 'refusal'), read: (b) => chatText(b, (d) => d.refusal) },
+  'openai tool call': {
+    profile: 'openai',
+    build: (deltas) => toolCallStream(1, deltas.map((d) => [0, d])),
+    read: (b) => argumentsByCall([b]).join(''),
+    json: true,
+  },
+  'openai function call': { profile: 'openai', build: functionCallStream, read: (b) => chatText(b, (d) => d.function_call?.arguments), json: true },
+  anthropic: { profile: 'anthropic', build: (deltas) => anthropicStream(anthropicBlock(0, 'text', deltas)), read: anthropicText('text') },
+  'anthropic tool input': {
+    profile: 'anthropic',
+    build: (deltas) => anthropicStream(anthropicBlock(0, 'tool_use', deltas)),
+    read: anthropicText('tool_use'),
+    json: true,
+  },
+  'anthropic thinking': { profile: 'anthropic', build: (deltas) => anthropicStream(anthropicBlock(0, 'thinking', deltas)), read: anthropicText('thinking') },
   // The Responses API goes through the same connections (openai-compatible profile).
-  responses: { profile: 'openai', build: responsesStream },
-};
+  responses: { profile: 'openai', build: responsesStream, read: (b) => (b.type === 'response.output_text.delta' ? b.delta : '') },
+} satisfies Record<string, Fixture>;
+type Api = keyof typeof FIXTURES;
 
 /** Runs the masked stream over byte chunks; returns the client's events and assembled text. */
 function run(api: Api, chunks: string[]) {
-  const stream = createMaskedStream(FIXTURES[api].profile, ctx);
+  const { profile, read } = FIXTURES[api] as Fixture;
+  const stream = createMaskedStream(profile, ctx);
   let out = '';
   for (const c of chunks) out += stream.push(c);
   out += stream.end();
@@ -101,9 +168,7 @@ function run(api: Api, chunks: string[]) {
     if (e.data === '[DONE]') continue;
     const body = JSON.parse(e.data); // every event the client gets is valid JSON
     bodies.push(body);
-    if (api === 'openai') text += body.choices?.map((c: any) => c.delta?.content ?? '').join('') ?? '';
-    else if (api === 'anthropic' && body.type === 'content_block_delta') text += body.delta.text;
-    else if (body.type === 'response.output_text.delta') text += body.delta;
+    text += read(body);
   }
   return { out, events, bodies, text, summary: stream.summary() };
 }
@@ -125,19 +190,20 @@ function assertValidResponses(r: ReturnType<typeof run>, where: string): void {
   assert.ok(lastDelta < r.bodies.findIndex((b) => b.type === 'response.output_text.done'), `held text before .done ${where}`);
 }
 
-for (const api of ['openai', 'anthropic', 'responses'] as const) {
-  const { build } = FIXTURES[api];
+for (const api of Object.keys(FIXTURES) as Api[]) {
+  const { build, json } = FIXTURES[api] as Fixture;
   describe(`${api} stream masking`, () => {
     for (const entity of Object.keys(PII)) {
       it(`never sends ${entity} unmasked, at every split of the value across events and of the bytes`, () => {
-        const text = sentence(entity);
+        const text = json ? JSON.stringify({ note: sentence(entity) }) : sentence(entity);
         const whole = maskText(text, ctx).text;
         assert.ok(!whole.includes(PII[entity]!), `${entity} is detected in "${text}"`);
         for (let i = 0; i <= text.length; i++) {
           const sse = build([text.slice(0, i), text.slice(i)]);
           const cut = Math.floor((sse.length * i) / text.length);
           const r = run(api, [sse.slice(0, cut), sse.slice(cut)]);
-          assert.ok(!r.out.includes(PII[entity]!), `${entity} leaked, split at ${i}`);
+          assert.ok(!r.out.includes(PII[entity]!), `${entity} leaked in an event, split at ${i}`);
+          assert.ok(!r.text.includes(PII[entity]!), `${entity} leaked across events, split at ${i}`);
           assert.equal(r.text, whole, `split at ${i}`);
           if (api === 'responses') assertValidResponses(r, `split at ${i}`);
         }
@@ -149,6 +215,66 @@ for (const api of ['openai', 'anthropic', 'responses'] as const) {
     }
   });
 }
+
+describe('tool calls, refusals and thinking', () => {
+  it('two chat tool calls streamed at once: each one masked at every split, a valid chunk stream, not recorded as answer text', () => {
+    const args = [JSON.stringify({ card: PII.CREDIT_CARD }), JSON.stringify({ to: PII.EMAIL, note: 'urgent' })] as const;
+    const masked = args.map((a) => maskText(a, ctx).text);
+    assert.deepEqual(masked, ['{"card":"[CREDIT_CARD]"}', '{"to":"[EMAIL]","note":"urgent"}']);
+    for (let i = 0; i <= args[0].length; i++) {
+      const j = Math.round((args[1].length * i) / args[0].length);
+      const sse = toolCallStream(2, [
+        [0, args[0].slice(0, i)],
+        [1, args[1].slice(0, j)],
+        [0, args[0].slice(i)],
+        [1, args[1].slice(j)],
+      ]);
+      const cut = Math.floor((sse.length * i) / args[0].length);
+      const r = run('openai tool call', [sse.slice(0, cut), sse.slice(cut)]);
+      const where = `split at ${i}`;
+      const streamed = argumentsByCall(r.bodies);
+      for (const value of [PII.CREDIT_CARD!, PII.EMAIL!]) assert.ok(!r.out.includes(value) && !streamed.join('\n').includes(value), `${value} leaked, ${where}`);
+      assert.deepEqual(streamed, masked, where);
+      const opened = r.bodies.flatMap((b) => b.choices[0].delta.tool_calls ?? []).filter((t: any) => t.id);
+      assert.deepEqual(opened.map((t: any) => [t.index, t.id, t.type, t.function.name]), [[0, 'call_0', 'function', 'pay'], [1, 'call_1', 'function', 'pay']], where);
+      assert.equal(r.bodies.findIndex((b) => b.choices[0].finish_reason === 'tool_calls'), r.bodies.length - 1, `finish chunk last, ${where}`);
+      assert.equal(r.events.at(-1)!.data, '[DONE]');
+      assert.deepEqual(r.summary.maskedCounts, { CREDIT_CARD: 1, EMAIL: 1 }, where);
+      assert.equal(r.summary.text, '', where);
+    }
+  });
+
+  it('a chat stream cut before its finish chunk still sends the held arguments, in a tool call chunk', () => {
+    const whole = toolCallStream(1, [[0, '{"card":"4111 1111 '], [0, '1111 1111']]);
+    const r = run('openai tool call', [whole.slice(0, whole.lastIndexOf('data: {'))]);
+    assert.deepEqual(argumentsByCall(r.bodies), ['{"card":"[CREDIT_CARD]']);
+    assert.ok(!r.out.includes('1111 1111'), r.out);
+    assert.deepEqual(r.bodies.at(-1).choices, [{ index: 0, finish_reason: null, delta: { tool_calls: [{ index: 0, function: { arguments: '[CREDIT_CARD]' } }] } }]);
+    assert.equal(r.bodies.at(-1).model, 'm');
+  });
+
+  it('Anthropic: held thinking goes out before its signature, held tool input before its block stops; neither is answer text', () => {
+    const sse = anthropicStream(
+      anthropicBlock(0, 'thinking', ['The card is 4111 1111 ', '1111 1111']) + anthropicBlock(1, 'tool_use', ['{"to":"jane.roe@exa', 'mple.com"}']),
+    );
+    const r = run('anthropic thinking', [sse]);
+    assert.ok(!r.out.includes('1111 1111') && !r.out.includes('jane.roe'), r.out);
+    const positions = (type: string, index: number) => r.bodies.flatMap((b, i) => ((b.delta?.type ?? b.type) === type && b.index === index ? [i] : []));
+    assert.equal(r.text, 'The card is [CREDIT_CARD]');
+    assert.equal(r.bodies.map(anthropicText('tool_use')).join(''), '{"to":"[EMAIL]"}');
+    assert.ok(positions('thinking_delta', 0).at(-1)! < positions('signature_delta', 0)[0]!, 'thinking after its signature');
+    assert.ok(positions('input_json_delta', 1).at(-1)! < positions('content_block_stop', 1)[0]!, 'tool input after its block stopped');
+    assert.equal(r.bodies[positions('signature_delta', 0)[0]!].delta.signature, 'EqQBCgIYAhIM');
+    assert.deepEqual(r.summary.maskedCounts, { CREDIT_CARD: 1, EMAIL: 1 });
+    assert.equal(r.summary.text, '');
+  });
+
+  it('a chat refusal is recorded as answer text, like the Responses API refusal', () => {
+    const r = run('openai refusal', [openAiStream(['I will not repeat 4111 1111 ', '1111 1111'], 'refusal')]);
+    assert.equal(r.text, 'I will not repeat [CREDIT_CARD]');
+    assert.equal(r.summary.text, r.text);
+  });
+});
 
 describe('stream summary and failures', () => {
   it('keeps a valid OpenAI stream shape: [DONE] last, held text before it', () => {

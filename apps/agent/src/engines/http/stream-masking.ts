@@ -34,6 +34,39 @@ const BINARY_DELTAS = new Set(['response.audio.delta']);
 /** Responses API events that close every part of the response still open. */
 const RESPONSE_END = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 
+/**
+ * One streamed text of a chat choice or Anthropic content block: the answer, a refusal, a tool
+ * call's arguments, thinking. Its own stream masker holds back a tail that could still become a match.
+ */
+interface StreamedText {
+  masker: StreamMasker;
+  /** The choice's or content block's index, for the chunk or event that carries held text. */
+  index: number;
+  /** Whether the recording keeps it as the answer (not arguments or thinking, as for the Responses API). */
+  answer: boolean;
+  /** Adds a masked piece of it to a choice (OpenAI) or event (Anthropic), creating the fields it needs. */
+  append(target: Record<string, any>, piece: string): void;
+}
+type TextKind = Omit<StreamedText, 'masker'>;
+
+/** Anthropic content block deltas that carry streamed text, and the field that carries it. */
+const ANTHROPIC_TEXTS = new Map([
+  ['text_delta', { field: 'text', answer: true }],
+  ['input_json_delta', { field: 'partial_json', answer: false }],
+  ['thinking_delta', { field: 'thinking', answer: false }],
+]);
+
+/** Adds `piece` to the text at `path` in `target`, making the objects on the way. */
+function appendAt(target: Record<string, any>, path: string[], piece: string): void {
+  const [field, ...rest] = path as [string, ...string[]];
+  if (rest.length === 0) {
+    target[field] = (typeof target[field] === 'string' ? target[field] : '') + piece;
+    return;
+  }
+  if (target[field] === null || typeof target[field] !== 'object') target[field] = {};
+  appendAt(target[field], rest, piece);
+}
+
 /** One streamed text of a Responses API event stream (an output_text, refusal, arguments...). */
 interface ResponsesPart {
   family: string;
@@ -50,15 +83,16 @@ interface ResponsesPart {
 }
 
 /**
- * Masks an SSE stream of an LLM API and re-emits valid events. Each text delta goes through its
- * own choice's (or content block's, or Responses API part's) stream masker, so a value split
- * across events and chunks is never sent unmasked; held-back text goes out in a later event of
- * the same choice and is flushed at finish_reason / [DONE] / content_block_stop / a part's
+ * Masks an SSE stream of an LLM API and re-emits valid events. Each streamed text (a choice's
+ * content, refusal or tool call arguments, a content block's text, tool input or thinking, a
+ * Responses API part) goes through its own stream masker, so a value split across events and
+ * chunks is never sent unmasked; held-back text goes out in a later event of the same text and is
+ * flushed at finish_reason / [DONE] / a block's signature or content_block_stop / a part's
  * `.done` / end of stream. Events this code does not know are masked whole (maskJson). A
  * malformed event ends the stream with an error event in the API's own shape.
  */
 export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | undefined): MaskedStream {
-  const maskers = new Map<string, StreamMasker>();
+  const openTexts = new Map<string, StreamedText>();
   const counts = new Map<EntityType, number>();
   let out = '';
   let text = '';
@@ -67,19 +101,11 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
   let malformed: string | undefined;
   let usage: StreamSummary['usage'];
   let model: string | undefined;
-  // The last OpenAI chunk seen, as the template of chunks the agent adds (held text at the end).
-  let template: Record<string, unknown> | undefined;
-  let textField: 'content' | 'text' = 'content';
   let lastEnvelope = '';
   let maskedEnvelope = '{}';
 
   const assemble = (s: string) => {
     if (text.length < MAX_ASSEMBLED) text += s.slice(0, MAX_ASSEMBLED - text.length);
-  };
-  const maskerFor = (key: string) => {
-    let m = maskers.get(key);
-    if (!m && ctx) maskers.set(key, (m = createStreamMasker(ctx)));
-    return m;
   };
   const emit = (event: Omit<SseEvent, 'retry'>) => {
     events++;
@@ -143,7 +169,6 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
       return emit({ event: event.event, id: event.id, data: JSON.stringify(maskWhole(chunk)) });
     }
     const { choices, ...rest } = chunk;
-    template = rest;
     const masked = choices.map(maskChoice);
     // The envelope (id, object, model...) repeats in every chunk: masked once per distinct value.
     const envelope = JSON.stringify(rest);
@@ -151,52 +176,74 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
       lastEnvelope = envelope;
       maskedEnvelope = ctx ? JSON.stringify(maskWhole(rest)) : envelope;
     }
-    const choicesJson = JSON.stringify(masked);
-    const data = maskedEnvelope === '{}' ? `{"choices":${choicesJson}}` : `${maskedEnvelope.slice(0, -1)},"choices":${choicesJson}}`;
-    emit({ event: event.event, id: event.id, data });
+    emit({ event: event.event, id: event.id, data: chunkData(masked) });
+  }
+
+  /** A completion chunk with these choices, in the masked envelope of the last chunk. */
+  function chunkData(choices: unknown[]): string {
+    const choicesJson = JSON.stringify(choices);
+    return maskedEnvelope === '{}' ? `{"choices":${choicesJson}}` : `${maskedEnvelope.slice(0, -1)},"choices":${choicesJson}}`;
   }
 
   function maskChoice(choice: any): unknown {
     if (choice === null || typeof choice !== 'object') return choice;
-    const key = String(choice.index ?? 0);
-    const isChat = choice.delta !== null && typeof choice.delta === 'object';
-    textField = isChat ? 'content' : 'text';
-    const raw: unknown = isChat ? choice.delta.content : choice.text;
-    const m = maskerFor(key);
-    let piece = typeof raw === 'string' && m ? m.push(raw) : raw;
-    if (choice.finish_reason != null && m) {
-      const held = m.end();
-      addCounts(m);
-      maskers.delete(key);
-      if (held) piece = (typeof piece === 'string' ? piece : '') + held;
-    }
-    if (typeof piece === 'string') assemble(piece);
-    // The rest of the choice (tool call arguments, refusals) is masked whole; logprobs are dropped
-    // while masking, as their tokens and bytes spell the unmasked text piece by piece.
-    if (ctx && choice.logprobs != null) choice = { ...choice, logprobs: withoutLogprobs(choice.logprobs) };
-    if (isChat) {
-      const { content: _content, ...delta } = choice.delta;
-      const result = maskWhole({ ...choice, delta }) as any;
-      if (piece !== undefined) result.delta.content = piece;
-      return result;
-    }
-    const { text: _text, ...others } = choice;
-    const result = maskWhole(others) as any;
-    if (piece !== undefined) result.text = piece;
+    const index = Number(choice.index ?? 0);
+    // Logprobs are dropped while masking, as their tokens and bytes spell the unmasked text piece by piece.
+    if (ctx && choice.logprobs != null) choice.logprobs = withoutLogprobs(choice.logprobs);
+    const found = takeChoiceTexts(choice, index);
+    // What is left (role, tool call ids and names...) is masked whole.
+    const result = maskWhole(choice) as Record<string, any>;
+    for (const [key, kind, raw] of found) kind.append(result, pushText(key, kind, raw));
+    // The chunk that finishes a choice is its last: what its texts still hold goes out in it.
+    if (choice.finish_reason != null) endTexts((t) => t.index === index, (t, held) => t.append(result, held));
     return result;
   }
 
-  /** Sends what each open choice still holds, as one more chunk per choice. */
-  function flushOpenAi(): void {
-    for (const [key, m] of maskers) {
-      const held = m.end();
-      addCounts(m);
-      if (!held) continue;
-      assemble(held);
-      const piece = textField === 'text' ? { index: Number(key), text: held, finish_reason: null } : { index: Number(key), delta: { content: held }, finish_reason: null };
-      emit({ data: JSON.stringify({ ...(template ?? {}), choices: [piece] }) });
+  /**
+   * Takes the streamed texts out of a choice (parsed from this event, so it is ours to change):
+   * [masker key, kind, text]. Tool calls are told apart by their own index, which every chunk of
+   * a call repeats.
+   */
+  function takeChoiceTexts(choice: any, index: number): Array<[string, TextKind, string]> {
+    const found: Array<[string, TextKind, string]> = [];
+    const take = (from: any, field: string, key: string, kind: TextKind) => {
+      if (from === null || typeof from !== 'object' || typeof from[field] !== 'string') return;
+      found.push([key, kind, from[field]]);
+      delete from[field];
+    };
+    const at = (path: string[]) => (c: Record<string, any>, piece: string) => appendAt(c, path, piece);
+    const delta = choice.delta;
+    if (delta === null || typeof delta !== 'object') {
+      take(choice, 'text', `${index}:text`, { index, answer: true, append: at(['text']) });
+      return found;
     }
-    maskers.clear();
+    for (const field of ['content', 'refusal']) take(delta, field, `${index}:${field}`, { index, answer: true, append: at(['delta', field]) });
+    take(delta.function_call, 'arguments', `${index}:function_call`, { index, answer: false, append: at(['delta', 'function_call', 'arguments']) });
+    for (const call of Array.isArray(delta.tool_calls) ? delta.tool_calls : []) {
+      const n = call?.index;
+      // Held text may go out in a chunk without this call (the finish chunk, a flush): it gets its own entry.
+      const append = (c: Record<string, any>, piece: string) => {
+        const d = (c.delta ??= {});
+        if (!Array.isArray(d.tool_calls)) d.tool_calls = [];
+        let entry = d.tool_calls.find((e: any) => e?.index === n);
+        if (!entry) d.tool_calls.push((entry = { index: n }));
+        appendAt(entry, ['function', 'arguments'], piece);
+      };
+      take(call?.function, 'arguments', `${index}:tool_call:${n}`, { index, answer: false, append });
+    }
+    return found;
+  }
+
+  /** Sends what each open text still holds, as one more chunk of its choice. */
+  function flushOpenAi(): void {
+    endTexts(
+      () => true,
+      (t, held) => {
+        const choice = { index: t.index, finish_reason: null };
+        t.append(choice, held);
+        emit({ data: chunkData([choice]) });
+      },
+    );
   }
 
   // Responses API (`POST /v1/responses`, stream: true): typed events. Text arrives as
@@ -318,29 +365,49 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
         completionTokens: u.output_tokens ?? usage?.completionTokens,
       };
     }
-    const key = String(body.index ?? 0);
-    if (body.type === 'content_block_delta' && body.delta?.type === 'text_delta' && typeof body.delta.text === 'string') {
-      const m = maskerFor(key);
-      const piece = m ? m.push(body.delta.text) : body.delta.text;
-      assemble(piece);
-      return emit({ event: event.event, id: event.id, data: JSON.stringify({ ...body, delta: { ...body.delta, text: piece } }) });
+    const index = Number(body.index ?? 0);
+    const streamed = body.type === 'content_block_delta' ? ANTHROPIC_TEXTS.get(body.delta?.type) : undefined;
+    if (streamed && typeof body.delta[streamed.field] === 'string') {
+      const { type, [streamed.field]: raw, ...rest } = body.delta;
+      const append = (e: Record<string, any>, piece: string) => appendAt((e.delta ??= { type }), [streamed.field], piece);
+      const out = { ...body, delta: { type, ...rest } };
+      append(out, pushText(`${index}:${type}`, { index, answer: streamed.answer, append }, raw));
+      return emit({ event: event.event, id: event.id, data: JSON.stringify(out) });
     }
-    if (body.type === 'content_block_stop' || body.type === 'message_stop') flushAnthropic(body.type === 'message_stop' ? undefined : key);
+    // A thinking block's signature closes its thinking: the held thinking goes out before it.
+    if (body.type === 'content_block_stop' || body.delta?.type === 'signature_delta') flushAnthropic((t) => t.index === index);
+    if (body.type === 'message_stop') flushAnthropic(() => true);
     emit({ event: event.event, id: event.id, data: JSON.stringify(maskWhole(body)) });
   }
 
-  function flushAnthropic(only: string | undefined): void {
-    for (const [key, m] of [...maskers]) {
-      if (only !== undefined && key !== only) continue;
-      const held = m.end();
-      addCounts(m);
-      maskers.delete(key);
+  /** Sends what the texts `which` selects still hold, as one more delta of their content block. */
+  function flushAnthropic(which: (t: StreamedText) => boolean): void {
+    endTexts(which, (t, held) => {
+      const body = { type: 'content_block_delta', index: t.index };
+      t.append(body, held);
+      emit({ event: 'content_block_delta', data: JSON.stringify(body) });
+    });
+  }
+
+  /** Masks the next piece of a streamed text; its first piece opens it with its own masker. */
+  function pushText(key: string, kind: TextKind, raw: string): string {
+    let t = openTexts.get(key);
+    if (!t && ctx) openTexts.set(key, (t = { ...kind, masker: createStreamMasker(ctx) }));
+    const piece = t ? t.masker.push(raw) : raw;
+    if (kind.answer) assemble(piece);
+    return piece;
+  }
+
+  /** Ends the texts `which` selects; `send` gets what each one still held, masked, if anything. */
+  function endTexts(which: (t: StreamedText) => boolean, send: (t: StreamedText, held: string) => void): void {
+    for (const [key, t] of [...openTexts]) {
+      if (!which(t)) continue;
+      openTexts.delete(key);
+      const held = t.masker.end();
+      addCounts(t.masker);
       if (!held) continue;
-      assemble(held);
-      emit({
-        event: 'content_block_delta',
-        data: JSON.stringify({ type: 'content_block_delta', index: Number(key), delta: { type: 'text_delta', text: held } }),
-      });
+      if (t.answer) assemble(held);
+      send(t, held);
     }
   }
 
@@ -363,7 +430,7 @@ export function createMaskedStream(profile: StreamProfile, ctx: MaskContext | un
     end() {
       if (failed) return take();
       parser.end();
-      if (profile === 'anthropic') flushAnthropic(undefined);
+      if (profile === 'anthropic') flushAnthropic(() => true);
       else {
         flushOpenAi();
         flushResponses(() => true);
