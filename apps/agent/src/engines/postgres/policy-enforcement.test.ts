@@ -23,12 +23,14 @@ const POLICY = {
   budgets: { statement: { maxRows: 1000 } },
 };
 
-/** Reads server messages until `count` ReadyForQuery have come; returns type letters and error texts. */
-async function readUntilReady(socket: import('node:net').Socket, count: number): Promise<{ types: string; errors: string[]; statuses: string }> {
+/** Reads server messages until `count` ReadyForQuery have come; returns type letters, error texts and DataRow bodies. */
+async function readUntilReady(socket: import('node:net').Socket, count: number): Promise<{ types: string; errors: string[]; statuses: string; rows: (string | null)[] }> {
   let buffer = Buffer.alloc(0);
   let types = '';
   let statuses = '';
   const errors: string[] = [];
+  /** The first value of each DataRow (null for SQL NULL). */
+  const rows: (string | null)[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out after ${types}`)), 5000);
     const onData = (chunk: Buffer) => {
@@ -38,12 +40,13 @@ async function readUntilReady(socket: import('node:net').Socket, count: number):
         const type = String.fromCharCode(buffer[0]!);
         types += type;
         if (type === 'E') errors.push(buffer.toString('utf8', 5, length));
+        if (type === 'D') rows.push(buffer.readInt32BE(7) < 0 ? null : buffer.toString('utf8', 11, length));
         if (type === 'Z') statuses += String.fromCharCode(buffer[5]!);
         buffer = buffer.subarray(length);
         if (statuses.length === count) {
           clearTimeout(timer);
           socket.off('data', onData);
-          resolve({ types, errors, statuses });
+          resolve({ types, errors, statuses, rows });
           return;
         }
       }
@@ -260,5 +263,35 @@ describe('policy enforcement on the PostgreSQL path', () => {
     assert.equal(recorded.errorCode, '42501');
     const { rows } = await admin(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query ILIKE 'DROP TABLE customers%'`);
     assert.equal(rows[0].n, 0);
+  });
+
+  it('judges a Bind by the statement the server holds: a Parse the server refused does not replace it', async () => {
+    // Only statements on customers are masked, so a different text under the same name would
+    // run unmasked if the agent took it for what the server holds.
+    h.usePolicy({ defaultAction: 'allow', rules: [{ id: 'mask-customers', match: { tables: ['customers'] }, action: 'mask', mask: { entities: ['EMAIL'] } }] }, 20);
+    try {
+      const socket = await rawSession(h.port, await h.token('carol'));
+      const parse = (name: string, sql: string) => frame('P', Buffer.concat([z(name), z(sql), i16(0)]));
+      const bindExecute = (name: string) =>
+        Buffer.concat([frame('B', Buffer.concat([z(''), z(name), i16(0), i16(0), i16(0)])), frame('E', Buffer.concat([z(''), Buffer.alloc(4)]))]);
+      socket.write(Buffer.concat([parse('s1', 'SELECT email FROM customers WHERE id = 1'), SYNC]));
+      assert.equal((await readUntilReady(socket, 1)).types, '1Z');
+      // PostgreSQL refuses a second Parse of a name in use (42P05) and skips the rest of the batch.
+      socket.write(Buffer.concat([parse('s1', "SELECT 'nobody' AS email"), bindExecute('s1'), SYNC]));
+      const refused = await readUntilReady(socket, 1);
+      assert.equal(refused.types, 'EZ');
+      assert.match(refused.errors[0]!, /C42P05/);
+      // A Parse that fails on the server (no such table) leaves no statement behind either.
+      socket.write(Buffer.concat([parse('s2', 'SELECT 1 FROM no_such_table'), SYNC, parse('s2', 'SELECT email FROM customers WHERE id = 2'), SYNC]));
+      assert.equal((await readUntilReady(socket, 2)).types, 'EZ1Z');
+      socket.write(Buffer.concat([bindExecute('s1'), bindExecute('s2'), SYNC]));
+      const { types, rows } = await readUntilReady(socket, 1);
+      assert.equal(types, '2DC2DCZ');
+      // Without a Describe there is no RowDescription, so a value holding an e-mail is sent as NULL.
+      assert.deepEqual(rows, [null, null], 'both rows masked as the statements the server ran');
+      socket.destroy();
+    } finally {
+      h.usePolicy(POLICY, 21);
+    }
   });
 });

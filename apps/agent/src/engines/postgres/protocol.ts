@@ -32,6 +32,7 @@ export const enum ServerCode {
   ErrorResponse = 0x45, // E
   NoticeResponse = 0x4e, // N
   ParameterStatus = 0x53, // S
+  ParseComplete = 0x31, // 1
   PortalSuspended = 0x73, // s
   ReadyForQuery = 0x5a, // Z
   RowDescription = 0x54, // T

@@ -31,6 +31,11 @@ export type Pending =
   /** An answer the agent wrote itself (a refused statement), sent once everything before it is. */
   | { type: 'local'; bytes: Buffer };
 
+interface PreparedStatement {
+  text: string;
+  decision?: Decision;
+}
+
 interface Portal {
   text: string;
   parameters: string[];
@@ -53,7 +58,17 @@ export interface ResultColumn {
  * order of answers so the agent can slot its own replies (refusals) in the right place.
  */
 export class StatementTracker {
-  private readonly preparedStatements = new Map<string, { text: string; decision?: Decision }>();
+  /** Statements the server confirmed (ParseComplete), by name. */
+  private readonly preparedStatements = new Map<string, PreparedStatement>();
+  /**
+   * Parses the server has not answered yet, in order. A Parse the server refuses (a name in use,
+   * an unknown table) or skips after an error must not replace what the server holds under that
+   * name, or a Bind would be judged by SQL other than the SQL it runs.
+   */
+  private readonly parsing: (PreparedStatement & { name: string; sync: number; closed?: boolean })[] = [];
+  /** Syncs sent upstream and answered, to tell which parses an error takes with it. */
+  private syncsSent = 0;
+  private syncsAnswered = 0;
   private readonly portals = new Map<string, Portal>();
   private readonly queue: Pending[] = [];
   private index = 0;
@@ -97,12 +112,22 @@ export class StatementTracker {
 
   /** The agent sends a Sync of its own; its ReadyForQuery is not for the client. */
   onSilentSync(): void {
+    this.syncsSent++;
     this.queue.push({ type: 'sync', silent: true });
   }
 
   /** Whether a Parse of this session named the statement (the only ones the policy has judged). */
   knowsStatement(name: string): boolean {
-    return this.preparedStatements.has(name);
+    return this.statement(name) !== undefined;
+  }
+
+  /** What a Bind sent now would run: the latest Parse of that name still in flight, else the confirmed one. */
+  private statement(name: string): PreparedStatement | undefined {
+    for (let i = this.parsing.length - 1; i >= 0; i--) {
+      const p = this.parsing[i]!;
+      if (p.name === name) return p.closed ? undefined : p;
+    }
+    return this.preparedStatements.get(name);
   }
 
   /** The next ReadyForQuery answers the agent's own Sync. */
@@ -121,9 +146,11 @@ export class StatementTracker {
         const body = new BodyReader(buffer, start + 5, end);
         const name = body.cstring();
         const zero = buffer.indexOf(0, body.offset);
-        this.preparedStatements.set(name, {
+        this.parsing.push({
+          name,
           text: this.text(buffer, body.offset, zero < 0 || zero >= end ? end : zero),
           decision,
+          sync: this.syncsSent,
         });
         break;
       }
@@ -146,11 +173,14 @@ export class StatementTracker {
         const body = new BodyReader(buffer, start + 5, end);
         const kind = body.byte();
         const name = body.cstring();
-        if (kind === 0x53) this.preparedStatements.delete(name);
-        else this.portals.delete(name);
+        if (kind === 0x53) {
+          this.preparedStatements.delete(name);
+          for (const p of this.parsing) if (p.name === name) p.closed = true;
+        } else this.portals.delete(name);
         break;
       }
       case ClientCode.Sync:
+        this.syncsSent++;
         this.queue.push({ type: 'sync' });
         break;
     }
@@ -168,6 +198,11 @@ export class StatementTracker {
       case ServerCode.DataRow:
         if (!this.truncated) this.onDataRow(buffer, start, end);
         return undefined;
+      case ServerCode.ParseComplete: {
+        const parsed = this.parsing.shift();
+        if (parsed && !parsed.closed) this.preparedStatements.set(parsed.name, { text: parsed.text, decision: parsed.decision });
+        return undefined;
+      }
       case ServerCode.CommandComplete:
         this.complete(new BodyReader(buffer, start + 5, end).cstring(), undefined);
         break;
@@ -184,6 +219,7 @@ export class StatementTracker {
       case ServerCode.ReadyForQuery:
         this.transactionStatus = buffer[start + 5] ?? this.transactionStatus;
         while (this.queue[0]?.type === 'execute') this.queue.shift();
+        if (this.queue[0]?.type === 'sync') this.syncsAnswered++;
         if (this.queue[0]?.type === 'query' || this.queue[0]?.type === 'sync') this.queue.shift();
         this.resetPreview();
         break;
@@ -230,7 +266,7 @@ export class StatementTracker {
     }
     const resultFormats: number[] = [];
     for (let n = body.int16(); n > 0; n--) resultFormats.push(body.int16());
-    const statement = this.preparedStatements.get(statementName);
+    const statement = this.statement(statementName);
     this.portals.set(portalName, {
       text: statement?.text ?? '',
       parameters,
@@ -283,6 +319,11 @@ export class StatementTracker {
 
   private onError(buffer: Buffer, start: number, end: number, synthetic: boolean): void {
     const head = this.queue[0];
+    // An error in the extended protocol: the server skips everything up to the next Sync, so
+    // the parses before it are never confirmed (the failed one included).
+    if (!synthetic && head?.type !== 'query') {
+      while (this.parsing[0] !== undefined && this.parsing[0].sync === this.syncsAnswered) this.parsing.shift();
+    }
     if (head?.type !== 'query' && head?.type !== 'execute') return;
     const fields = parseErrorFields(buffer, start, end);
     this.complete('', { code: fields.get('C') ?? '', message: fields.get('M') ?? '' });
