@@ -42,6 +42,8 @@ const result = spawnSync(
     '--import', 'tsx',
     '--test',
     `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+    // A hung test fails on its own, named, instead of holding CI until its limit.
+    '--test-timeout=600000',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     `--test-reporter=${join(root, 'e2e/lib/totals-reporter.mjs')}`, '--test-reporter-destination=stdout',
     ...files.map((f) => relative(root, f)),
