@@ -73,12 +73,16 @@ test('refuses what the masks cannot follow: a UNION under * names, cursors, new 
     'CREATE TABLE copy AS SELECT ssn AS x FROM customers',
     'SELECT ssn INTO copy FROM customers',
     'CREATE VIEW v AS SELECT upper(ssn) FROM customers',
+    "DO $$ BEGIN RAISE NOTICE '%', (SELECT ssn FROM customers LIMIT 1); END $$",
+    'CREATE FUNCTION leak() RETURNS text LANGUAGE sql AS $$ SELECT ssn FROM customers LIMIT 1 $$',
+    "SELECT pg_notify('out', ssn) FROM customers",
+    "SELECT set_config('my.ssn', ssn, false) FROM customers",
   ];
   for (const sql of refused) {
     const d = judge(sql);
     assert.equal(d.action, 'block', sql);
     assert.equal(d.ruleId, 'mask:column-untracked', sql);
-    assert.match(d.reason!, /select them directly|list the columns by name/, sql);
+    assert.match(d.reason!, /select them directly|list the columns by name|could send them elsewhere/, sql);
   }
   assert.equal(judge('DECLARE k CURSOR FOR SELECT name FROM customers').action, 'mask', 'a cursor without the column');
 });

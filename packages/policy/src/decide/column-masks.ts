@@ -4,8 +4,18 @@ import type { StatementFacts } from '../sql/analyze.js';
 import { matchesTable } from './guardrails.js';
 
 // Statements whose rows are read later by another statement (FETCH) or from another table or
-// view, where the masks decided now can no longer follow them.
-const KEPT_FOR_LATER = new Set(['DECLARE_CURSOR', 'CREATE_TABLE_AS', 'CREATE_VIEW']);
+// view, or whose code can hand values out in notices, errors and settings: the masks decided now
+// cannot follow what they read.
+const KEPT_FOR_LATER: Record<string, string> = {
+  DECLARE_CURSOR: 'masked columns cannot be masked when read later through a cursor',
+  CREATE_TABLE_AS: 'masked columns cannot be masked when read later through a new table',
+  CREATE_VIEW: 'masked columns cannot be masked when read later through a view',
+  CREATE_FUNCTION: 'masked columns cannot be masked when read later through a function',
+  DO: 'a DO block that reads masked columns could hand them out in notices and errors',
+};
+// Functions that send a value somewhere other than the result: another session, a setting read
+// later, another database.
+const SENDS_ELSEWHERE = new Set(['pg_notify', 'set_config', 'dblink', 'dblink_exec', 'pg_logical_emit_message']);
 
 export type FollowedMasks = { columns: ColumnMask[]; refused?: undefined } | { refused: string };
 
@@ -51,12 +61,20 @@ export function followColumnMasks(columns: readonly ColumnMask[], statements: re
     }
   }
 
-  for (const s of statements) {
-    if (!KEPT_FOR_LATER.has(s.kind)) continue;
-    if (s.columns.some((c) => c === '*' || masked.has(c)) || s.derived.some((d) => styleOf(d.from))) {
-      const what = s.kind === 'DECLARE_CURSOR' ? 'a cursor' : s.kind === 'CREATE_VIEW' ? 'a view' : 'a new table';
-      return { refused: `masked columns cannot be masked when read later through ${what}; select them directly` };
+  const reads = (s: StatementFacts) => s.columns.some((c) => c === '*' || masked.has(c)) || s.derived.some((d) => styleOf(d.from));
+  for (const [i, s] of statements.entries()) {
+    const why = KEPT_FOR_LATER[s.kind];
+    if (why && (reads(s) || statements.some((n, j) => isWithin(statements, j, i) && reads(n)))) {
+      return { refused: `${why}; select them directly` };
     }
+    const sender = s.functions.find((f) => SENDS_ELSEWHERE.has(f.slice(f.lastIndexOf('.') + 1)));
+    if (sender && reads(s)) return { refused: `${sender}() in a statement that reads masked columns could send them elsewhere unmasked` };
   }
   return { columns: [...columns, ...added] };
+}
+
+/** Whether statement `j` is written inside statement `i`, at any depth. */
+function isWithin(statements: readonly StatementFacts[], j: number, i: number): boolean {
+  for (let p = statements[j]!.parent; p !== undefined; p = statements[p]!.parent) if (p === i) return true;
+  return false;
 }

@@ -81,6 +81,18 @@ describe('column masks through the agent follow the column under other names', (
     assert.equal(rows[0].absent, true, 'the refused statement never ran');
   });
 
+  it('withholds what errors quote from a masked column, and refuses code that could hand it out', async () => {
+    const client = await h.client();
+    await assert.rejects(client.query('SELECT name::int FROM customers'), (e: { code: string; message: string }) => {
+      assert.equal(e.code, '22P02');
+      assert.equal(e.message, 'invalid input syntax for type integer: "[WITHHELD]"');
+      return true;
+    });
+    await assert.rejects(client.query(`DO $$ BEGIN RAISE NOTICE '%', (SELECT name FROM customers LIMIT 1); END $$`), /a DO block that reads masked columns/);
+    await assert.rejects(client.query(`SELECT pg_notify('out', name) FROM customers`), /pg_notify\(\) in a statement that reads masked columns/);
+    await client.end();
+  });
+
   it('names result columns as PostgreSQL does, so the masks find them', async () => {
     const expressions = [
       'name',

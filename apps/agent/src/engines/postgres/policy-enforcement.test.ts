@@ -181,6 +181,36 @@ describe('policy enforcement on the PostgreSQL path', () => {
     assert.doesNotMatch(preview, /example\.com|4111 1111|123-45-6789/);
   });
 
+  it('masks values quoted in errors, notices and notifications as in rows', async () => {
+    const client = await h.client();
+    await assert.rejects(client.query('SELECT ssn::int FROM customers WHERE id = 1'), (e: { code: string; message: string }) => {
+      assert.equal(e.code, '22P02', 'the SQLSTATE is kept');
+      assert.equal(e.message, 'invalid input syntax for type integer: "[US_SSN]"');
+      return true;
+    });
+    await assert.rejects(
+      client.query(`DO $$ BEGIN RAISE EXCEPTION 'card %', '4111 1111 1111 1111' USING DETAIL = 'write to jane@example.com'; END $$`),
+      (e: { message: string; detail: string }) => {
+        assert.equal(e.message, 'card [CREDIT_CARD]');
+        assert.equal(e.detail, 'write to [EMAIL]');
+        return true;
+      },
+    );
+    const notices: string[] = [];
+    client.on('notice', (n) => notices.push(n.message));
+    await client.query(`DO $$ BEGIN RAISE NOTICE 'contact %', 'jane@example.com'; END $$`);
+    assert.deepEqual(notices, ['contact [EMAIL]']);
+    const payloads: string[] = [];
+    client.on('notification', (n) => payloads.push(n.payload ?? ''));
+    await client.query('LISTEN portcullis_test');
+    await client.query(`SELECT pg_notify('portcullis_test', 'ssn 123-45-6789')`);
+    await h.recorder.waitFor(() => payloads.length > 0);
+    assert.deepEqual(payloads, ['ssn [US_SSN]']);
+    await client.end();
+    const recorded = await h.recorder.waitFor(() => h.recorder.statements().find((s) => s.text.startsWith('SELECT ssn::int')));
+    assert.equal(recorded.errorMessage, 'invalid input syntax for type integer: "[US_SSN]"', 'the recording holds the masked text');
+  });
+
   it('masks entities held in numeric, integer and array values in binary results as in text results', async () => {
     const client = await h.client();
     const sql = `SELECT 4111111111111111::numeric AS card, 4111111111111111::int8 AS card_int,

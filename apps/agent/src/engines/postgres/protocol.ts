@@ -31,6 +31,7 @@ export const enum ServerCode {
   EmptyQueryResponse = 0x49, // I
   ErrorResponse = 0x45, // E
   NoticeResponse = 0x4e, // N
+  NotificationResponse = 0x41, // A
   ParameterStatus = 0x53, // S
   ParseComplete = 0x31, // 1
   PortalSuspended = 0x73, // s

@@ -39,7 +39,7 @@ const NO_ENTITIES = new Set<number>([
  * decision is built once rather than once per result. A decision belongs to one policy in force.
  */
 const contexts = new WeakMap<Decision, MaskContext | undefined>();
-function maskContextOf(policy: PolicyInForce, decision: Decision): MaskContext | undefined {
+export function maskContextOf(policy: PolicyInForce, decision: Decision): MaskContext | undefined {
   if (!contexts.has(decision)) contexts.set(decision, maskContextFor(policy.compiled, decision, policy.hashKey));
   return contexts.get(decision);
 }

@@ -6,6 +6,7 @@ import { recordUsage, statementBudget } from '../../policy/budgets.js';
 import type { VerifiedIdentity } from '../../identity/token-verifier.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import { FrameError, FrameReader } from './frames.js';
+import { maskNotice, maskNotification, textMasking } from './server-texts.js';
 import { BodyReader, ClientCode, cstring, errorResponse, FRONTEND_CODES, message, readyForQuery, ServerCode, SqlState } from './protocol.js';
 import { ResultGuard } from './result-guard.js';
 import { serverSettingProblem } from './session-settings.js';
@@ -413,12 +414,23 @@ export class PostgresSession {
         );
         return { replacement, replies: this.tracker.onServerFrame(ServerCode.ErrorResponse, replacement, 0, replacement.length, true) };
       }
-      case ServerCode.ErrorResponse: {
-        this.finishResult();
+      case ServerCode.ErrorResponse:
+      case ServerCode.NoticeResponse: {
         const head = this.tracker.head();
-        if (!head?.blocked || !head.decision) return { replies: this.tracker.onServerFrame(code, buffer, start, end) };
-        const replacement = errorResponse('ERROR', '42501', refusalMessage(head.decision));
+        if (code === ServerCode.ErrorResponse) {
+          this.finishResult();
+          if (head?.blocked && head.decision) {
+            const replacement = errorResponse('ERROR', '42501', refusalMessage(head.decision));
+            return { replacement, replies: this.tracker.onServerFrame(code, replacement, 0, replacement.length) };
+          }
+        }
+        const replacement = maskNotice(code, buffer, start, end, textMasking(this.policy.current(), head?.decision));
+        if (!replacement) return { replies: this.tracker.onServerFrame(code, buffer, start, end) };
         return { replacement, replies: this.tracker.onServerFrame(code, replacement, 0, replacement.length) };
+      }
+      case ServerCode.NotificationResponse: {
+        const replacement = maskNotification(buffer, start, end, textMasking(this.policy.current(), undefined).ctx);
+        return { replacement, replies: this.tracker.onServerFrame(code, buffer, start, end) };
       }
       case ServerCode.EmptyQueryResponse:
       case ServerCode.ReadyForQuery: {

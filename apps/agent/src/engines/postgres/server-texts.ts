@@ -1,0 +1,72 @@
+import { createMaskContext, maskText, type CompiledPolicy, type Decision, type MaskContext } from '@portcullis/policy';
+import type { PolicyInForce } from '../../policy/active-policy.js';
+import { BodyReader, message, ServerCode } from './protocol.js';
+import { maskContextOf } from './result-guard.js';
+
+/**
+ * Texts the server sends besides rows carry values too: errors and notices quote the value they
+ * failed on (`invalid input syntax for type integer: "123-45-6789"`, `Key (email)=(jane@...)
+ * already exists`), and a notification carries whatever pg_notify was given. They are masked as
+ * the statement's rows are. Under a whole-column mask no detector knows what the column holds, so
+ * quoted parts of the message are withheld, and the detail and context fields are dropped.
+ */
+
+// Fields that hold free text (message, detail, hint, context, internal query); the others name
+// objects (schema, table, column, constraint) or positions.
+const TEXT_FIELDS = new Set(['M', 'D', 'H', 'W', 'q'].map((c) => c.charCodeAt(0)));
+const WITHHELD_UNDER_COLUMN_MASKS = new Set(['D', 'W'].map((c) => c.charCodeAt(0)));
+const MESSAGE = 'M'.charCodeAt(0);
+const QUOTED = /"[^"]*"/g;
+
+/** The masking a server text gets: the statement's decision, else the policy's own entities. */
+export function textMasking(policy: PolicyInForce, decision: Decision | undefined): { ctx?: MaskContext; columns: boolean } {
+  if (decision) return { ctx: maskContextOf(policy, decision), columns: (decision.masks?.columns.length ?? 0) > 0 };
+  return { ctx: policyWide(policy), columns: false };
+}
+
+const wide = new WeakMap<CompiledPolicy, MaskContext | undefined>();
+function policyWide(policy: PolicyInForce): MaskContext | undefined {
+  const { compiled } = policy;
+  if (!wide.has(compiled)) {
+    const { entities, style } = compiled.policy.masking;
+    wide.set(compiled, entities.length === 0 ? undefined : createMaskContext({ scanner: compiled.scanner, entities, style, hashKey: policy.hashKey || undefined }));
+  }
+  return wide.get(compiled);
+}
+
+/** An ErrorResponse or NoticeResponse with its texts masked; undefined when nothing changes. */
+export function maskNotice(code: number, buffer: Buffer, start: number, end: number, masking: { ctx?: MaskContext; columns: boolean }): Buffer | undefined {
+  if (!masking.ctx && !masking.columns) return undefined;
+  const reader = new BodyReader(buffer, start + 5, end);
+  const fields: Buffer[] = [];
+  let changed = false;
+  while (reader.remaining() > 0) {
+    const type = reader.byte();
+    if (type === 0) break;
+    const value = reader.cstring();
+    let out = value;
+    if (masking.columns && WITHHELD_UNDER_COLUMN_MASKS.has(type)) {
+      changed = true;
+      continue;
+    }
+    if (masking.columns && type === MESSAGE) out = out.replace(QUOTED, '"[WITHHELD]"');
+    if (masking.ctx && TEXT_FIELDS.has(type)) out = maskText(out, masking.ctx).text;
+    if (out !== value) changed = true;
+    fields.push(Buffer.from([type]), Buffer.from(`${out}\0`, 'utf8'));
+  }
+  return changed ? message(code, ...fields, Buffer.from([0])) : undefined;
+}
+
+/** A NotificationResponse with its payload masked; undefined when nothing changes. */
+export function maskNotification(buffer: Buffer, start: number, end: number, ctx: MaskContext | undefined): Buffer | undefined {
+  if (!ctx) return undefined;
+  const reader = new BodyReader(buffer, start + 5, end);
+  const pid = reader.int32();
+  const channel = reader.cstring();
+  const payload = reader.cstring();
+  const masked = maskText(payload, ctx).text;
+  if (masked === payload) return undefined;
+  const head = Buffer.alloc(4);
+  head.writeInt32BE(pid);
+  return message(ServerCode.NotificationResponse, head, Buffer.from(`${channel}\0${masked}\0`, 'utf8'));
+}
