@@ -211,6 +211,16 @@ describe('policy enforcement on the PostgreSQL path', () => {
     assert.equal(recorded.errorMessage, 'invalid input syntax for type integer: "[US_SSN]"', 'the recording holds the masked text');
   });
 
+  it("records the client's own values masked: literals in the SQL and bind parameters", async () => {
+    const client = await h.client();
+    const { rows } = await client.query(`SELECT id FROM customers WHERE email = $1 OR ssn = '123-45-6789' ORDER BY id LIMIT 1`, ['user7@example.com']);
+    assert.equal(rows[0].id, '1', 'the query itself ran with the real values');
+    await client.end();
+    const recorded = await h.recorder.waitFor(() => h.recorder.statements().find((s) => s.text.includes('OR ssn =')));
+    assert.equal(recorded.text, `SELECT id FROM customers WHERE email = $1 OR ssn = '[US_SSN]' ORDER BY id LIMIT 1`);
+    assert.deepEqual(recorded.parameters, ['[EMAIL]']);
+  });
+
   it('masks entities held in numeric, integer and array values in binary results as in text results', async () => {
     const client = await h.client();
     const sql = `SELECT 4111111111111111::numeric AS card, 4111111111111111::int8 AS card_int,

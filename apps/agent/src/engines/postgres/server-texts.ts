@@ -4,11 +4,12 @@ import { BodyReader, message, ServerCode } from './protocol.js';
 import { maskContextOf } from './result-guard.js';
 
 /**
- * Texts the server sends besides rows carry values too: errors and notices quote the value they
- * failed on (`invalid input syntax for type integer: "123-45-6789"`, `Key (email)=(jane@...)
- * already exists`), and a notification carries whatever pg_notify was given. They are masked as
- * the statement's rows are. Under a whole-column mask no detector knows what the column holds, so
- * quoted parts of the message are withheld, and the detail and context fields are dropped.
+ * Texts besides rows carry values too: the client's SQL and parameters as recorded; errors and
+ * notices, which quote the value they failed on (`invalid input syntax for type integer:
+ * "123-45-6789"`, `Key (email)=(jane@...) already exists`); a notification, which carries
+ * whatever pg_notify was given. They are masked as the statement's rows are. Under a whole-column
+ * mask no detector knows what the column holds, so quoted parts of a message are withheld, and
+ * the detail and context fields are dropped.
  */
 
 // Fields that hold free text (message, detail, hint, context, internal query); the others name
@@ -32,6 +33,11 @@ function policyWide(policy: PolicyInForce): MaskContext | undefined {
     wide.set(compiled, entities.length === 0 ? undefined : createMaskContext({ scanner: compiled.scanner, entities, style, hashKey: policy.hashKey || undefined }));
   }
   return wide.get(compiled);
+}
+
+/** SQL text or a parameter as a recording keeps it: the client's own values masked too. */
+export function maskSentText(text: string, masking: { ctx?: MaskContext }): string {
+  return masking.ctx ? maskText(text, masking.ctx).text : text;
 }
 
 /** An ErrorResponse or NoticeResponse with its texts masked; undefined when nothing changes. */

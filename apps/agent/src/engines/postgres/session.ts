@@ -6,7 +6,7 @@ import { recordUsage, statementBudget } from '../../policy/budgets.js';
 import type { VerifiedIdentity } from '../../identity/token-verifier.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import { FrameError, FrameReader } from './frames.js';
-import { maskNotice, maskNotification, textMasking } from './server-texts.js';
+import { maskNotice, maskNotification, maskSentText, textMasking } from './server-texts.js';
 import { BodyReader, ClientCode, cstring, errorResponse, FRONTEND_CODES, message, readyForQuery, ServerCode, SqlState } from './protocol.js';
 import { ResultGuard } from './result-guard.js';
 import { serverSettingProblem } from './session-settings.js';
@@ -132,10 +132,16 @@ export class PostgresSession {
       groups: settings.identity.groups,
     });
     this.clientFrames = new FrameReader(settings.maxClientMessageBytes, FRONTEND_CODES);
-    this.tracker = new StatementTracker(settings.limits, settings.traceId, (statement) => {
-      this.recorder.statement(this.id, statement);
-      this.events.statement(statement);
-    });
+    this.tracker = new StatementTracker(
+      settings.limits,
+      settings.traceId,
+      (statement) => {
+        this.recorder.statement(this.id, statement);
+        this.events.statement(statement);
+      },
+      // Recordings hold no unmasked value, the client's own literals and parameters included.
+      (text, decision) => maskSentText(text, textMasking(this.policy.current(), decision)),
+    );
   }
 
   /** Starts both directions; `clientRest`/`upstreamRest` are bytes read past the handshake. */

@@ -89,6 +89,8 @@ export class StatementTracker {
     private readonly limits: RecordingLimits,
     private readonly traceId: string,
     private readonly record: (statement: Statement) => void,
+    /** Masks what the client sent (SQL text, parameters) before it is recorded. */
+    private readonly redact: (text: string, decision: Decision | undefined) => string = (text) => text,
   ) {}
 
   /** Number of answers the client still waits for. */
@@ -346,8 +348,8 @@ export class StatementTracker {
     this.record({
       index: this.index++,
       kind: (tag.split(' ')[0] || firstKeyword(head.text)).toUpperCase(),
-      text: head.text,
-      parameters: head.type === 'execute' ? head.parameters : [],
+      text: this.redact(head.text, head.decision),
+      parameters: head.type === 'execute' ? head.parameters.map((p) => this.redact(p, head.decision)) : [],
       commandTag: tag,
       rowCount: count ? Number(count[1]) : 0,
       errorCode: error?.code ?? '',
