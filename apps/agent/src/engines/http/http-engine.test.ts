@@ -241,6 +241,8 @@ describe('HTTP engine', () => {
     const text = await send('/c/uploads/upload', 'id,email\n7,jane@example.com\n', { 'content-type': 'text/csv' });
     assert.equal(text.status, 204);
     assert.equal(files.uploads.at(-1)!.toString(), 'id,email\n7,[EMAIL]\n');
+    const recorded = await recorder.waitFor(() => recorder.statements().find((s) => s.text === 'POST /upload' && s.commandTag === '204'));
+    assert.equal(JSON.parse(recorded.resultJson).requestBody, 'id,email\n7,[EMAIL]\n', 'the recording holds what went up');
 
     const binary = await send('/c/uploads/upload', new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0xff, 0xfe]), { 'content-type': 'application/zip' });
     assert.equal(binary.status, 415);
@@ -273,9 +275,15 @@ describe('HTTP engine', () => {
   it('applies the model allow-list and the per-identity request budget', async () => {
     const ask = (model: string, t?: string) =>
       call('/c/tight/v1/chat/completions', { method: 'POST', token: t, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
-    const other = await ask('gpt-4o');
+    const other = await call('/c/tight/v1/chat/completions', {
+      method: 'POST',
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'my card is 4111 1111 1111 1111' }] }),
+    });
     assert.equal(other.status, 403);
     assert.match((await other.json()).error.message, /llm:model-allow-list/);
+    const blocked = await recorder.waitFor(() => recorder.statements().find((s) => s.resultJson.includes('my card is')));
+    assert.doesNotMatch(blocked.resultJson, /4111 1111/, 'a blocked request is recorded masked');
+    assert.match(blocked.resultJson, /my card is \[CREDIT_CARD\]/);
     const erin = await token('erin');
     assert.equal((await ask('mock-1', erin)).status, 200);
     assert.equal((await ask('mock-1', erin)).status, 200);

@@ -16,6 +16,7 @@ import {
   maskContextFor,
   maskAndCount,
   maskJson,
+  maskText,
   type CompiledPolicy,
   type EntityType,
   type MaskContext,
@@ -284,14 +285,14 @@ export class HttpEngine implements Engine {
       (options.kind === 'llm' && options.budgets
         ? this.budgets.admit(`${identity.subject}\0${connection.name}`, options.budgets, Date.now())
         : undefined);
+    const ctx = this.maskContext(compiled, decision, active.hashKey, options);
     if (hit) {
       const refusal = new Refusal(403, `blocked by ${hit.ruleId}: ${hit.reason}`, 'blocked_by_policy', hit.ruleId);
-      record.requestBody = body ?? raw.toString('utf8');
+      record.keepRequest(body, raw, undefined, ctx);
       finish(403, blockDecision(hit.ruleId, hit.reason, active.version));
       return this.send(res, shape, refusal);
     }
 
-    const ctx = this.maskContext(compiled, decision, active.hashKey, options);
     const counts = new Map<EntityType, number>();
     const tokenBudget = options.kind === 'llm' && options.budgets?.tokens !== undefined ? options.budgets : undefined;
     let upstreamBody: Buffer | string = raw;
@@ -308,7 +309,6 @@ export class HttpEngine implements Engine {
       // and the masks read (the client's bytes could hold duplicate keys that another parser
       // reads the other way).
       upstreamBody = JSON.stringify(body);
-      record.requestText = upstreamBody;
     } else if (ctx && options.maskRequests && raw.length > 0 && !MEDIA.test(req.headers['content-type'] ?? '')) {
       // A body that is not JSON is masked as text; one that is not text cannot be masked, so it
       // is refused rather than sent up unread (pictures and sound pass, as in answers).
@@ -322,9 +322,8 @@ export class HttpEngine implements Engine {
         return this.send(res, shape, refusal);
       }
       upstreamBody = maskAndCount(raw.toString('utf8'), ctx, counts);
-      record.requestText = upstreamBody;
     }
-    record.requestBody = body ?? (raw.length ? raw.toString('utf8') : undefined);
+    record.keepRequest(body, raw, upstreamBody, ctx && options.maskRequests ? undefined : ctx);
 
     // Upstream.
     let credential: string | undefined;
@@ -389,7 +388,8 @@ export class HttpEngine implements Engine {
       }
       if (/^text\/event-stream/i.test(contentType)) {
         const summary = await this.relayStream(res, upstream, responseHeaders, shape, masking);
-        record.stream = summary;
+        // An answer streamed unmasked (maskResponses off) is masked for the recording.
+        record.stream = masking || !ctx ? summary : { ...summary, text: maskText(summary.text, ctx).text };
         if (summary.model) record.model = summary.model;
         record.usage = summary.usage;
         for (const [e, n] of Object.entries(summary.maskedCounts)) counts.set(e as EntityType, (counts.get(e as EntityType) ?? 0) + n!);
@@ -629,6 +629,21 @@ class RequestRecord {
     readonly traceId: string,
     private readonly cap: number,
   ) {}
+
+  /**
+   * Keeps the request body: what went up (`sent`, masked when request masking is on), or the body
+   * as the client sent it when it did not go up. `unmasked` is given when it was not masked on its
+   * way, and masks the recorded copy: a recording never holds an unmasked value.
+   */
+  keepRequest(body: unknown, raw: Buffer, sent: Buffer | string | undefined, unmasked: MaskContext | undefined): void {
+    if (body !== undefined) {
+      this.requestBody = unmasked ? maskJson(body, unmasked) : body;
+      if (!unmasked && typeof sent === 'string') this.requestText = sent;
+    } else if (raw.length > 0) {
+      const text = typeof sent === 'string' ? sent : raw.toString('utf8');
+      this.requestBody = unmasked ? maskText(text, unmasked).text : text;
+    }
+  }
 
   toStatement(index: number, durationMs: number, decision: RecordedDecision, error?: string): Statement {
     // The result's JSON text is put together from parts: the bodies' text was written anyway (to
