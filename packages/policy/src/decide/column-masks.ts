@@ -13,18 +13,39 @@ const KEPT_FOR_LATER: Record<string, string> = {
   CREATE_FUNCTION: 'masked columns cannot be masked when read later through a function',
   DO: 'a DO block that reads masked columns could hand them out in notices and errors',
 };
-// Functions that send a value somewhere other than the result: another session, a setting read
-// later, another database.
-const SENDS_ELSEWHERE = new Set(['pg_notify', 'set_config', 'dblink', 'dblink_exec', 'pg_logical_emit_message']);
+// Functions that send a value somewhere other than the result: another session, a setting, a
+// large object or a lock read later, another database.
+const SENDS_ELSEWHERE = new Set([
+  'pg_notify',
+  'set_config',
+  'dblink',
+  'dblink_exec',
+  'pg_logical_emit_message',
+  'lo_from_bytea',
+  'lo_put',
+  'lowrite',
+  'lo_import',
+  'pg_advisory_lock',
+  'pg_advisory_xact_lock',
+  'pg_advisory_lock_shared',
+  'pg_advisory_xact_lock_shared',
+  'pg_try_advisory_lock',
+  'pg_try_advisory_xact_lock',
+  'pg_try_advisory_lock_shared',
+  'pg_try_advisory_xact_lock_shared',
+]);
+const WRITES = new Set(['INSERT', 'UPDATE', 'MERGE']);
 
-export type FollowedMasks = { columns: ColumnMask[]; refused?: undefined } | { refused: string };
+export type FollowedMasks = { columns: ColumnMask[]; computed?: MaskStyle; refused?: undefined } | { refused: string };
 
 /**
- * Column masks follow a masked column to every name the statements give it: `ssn AS x`,
- * `upper(ssn)`, a subquery's or CTE's column, a FROM item's alias columns, a whole-row value.
- * Results are masked by RowDescription name, so each such name is masked too, in the masked
- * column's style (an innocent column sharing the name is masked as well: the safe side).
- * Refused: a masked column leaving under a name that cannot be known, or kept for a later read.
+ * The whole-column masks of a decision, as the agent applies them: a result column read as is
+ * from a masked column is masked by its origin (RowDescription's table and column, which follow
+ * aliases, subqueries and CTEs). A computed one (`upper(ssn)`, a UNION, a function in FROM) gets
+ * the `computed` style when the statement reads a table with masked columns, unless it reads only
+ * columns the agent knows are not masked: never `partial` or `hash`, whose pieces of computed
+ * values would add up to the value. Refused: what reads a masked column and keeps or sends it
+ * where no mask follows.
  */
 export function followColumnMasks(columns: readonly ColumnMask[], statements: readonly StatementFacts[]): FollowedMasks {
   if (columns.length === 0) return { columns: [] };
@@ -35,42 +56,23 @@ export function followColumnMasks(columns: readonly ColumnMask[], statements: re
     if (!masked.has(m.column)) masked.set(m.column, m.style);
   }
   if (masked.size === 0) return { columns: [...columns] };
-  const anyStyle = masked.values().next().value!;
-  const styleOf = (from: readonly string[]): MaskStyle | undefined => {
-    for (const c of from) {
-      const style = c === '*' ? anyStyle : masked.get(c);
-      if (style) return style;
-    }
-    return undefined;
-  };
+  const reads = (from: readonly string[]) => from.some((c) => c === '*' || masked.has(c));
+  const readsAny = (s: StatementFacts) => reads(s.columns) || s.derived.some((d) => reads(d.from));
 
-  const derived = statements.flatMap((s) => s.derived);
-  const added: ColumnMask[] = [];
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const d of derived) {
-      if (d.name !== undefined && masked.has(d.name)) continue;
-      const style = styleOf(d.from);
-      if (!style) continue;
-      if (d.name === undefined) {
-        return { refused: 'a masked column is selected under a name only the database knows (a UNION whose first branch selects *); list the columns by name' };
-      }
-      masked.set(d.name, style);
-      added.push({ column: d.name, style });
-      changed = true;
-    }
-  }
-
-  const reads = (s: StatementFacts) => s.columns.some((c) => c === '*' || masked.has(c)) || s.derived.some((d) => styleOf(d.from));
   for (const [i, s] of statements.entries()) {
     const why = KEPT_FOR_LATER[s.kind];
-    if (why && (reads(s) || statements.some((n, j) => isWithin(statements, j, i) && reads(n)))) {
+    if (why && (readsAny(s) || statements.some((n, j) => isWithin(statements, j, i) && readsAny(n)))) {
       return { refused: `${why}; select them directly` };
     }
     const sender = s.functions.find((f) => SENDS_ELSEWHERE.has(f.slice(f.lastIndexOf('.') + 1)));
-    if (sender && reads(s)) return { refused: `${sender}() in a statement that reads masked columns could send them elsewhere unmasked` };
+    if (sender && readsAny(s)) return { refused: `${sender}() in a statement that reads masked columns could send them elsewhere unmasked` };
+    const stores = (n: StatementFacts) => n.derived.some((d) => !d.returned && reads(d.from));
+    if (WRITES.has(s.kind) && (stores(s) || statements.some((n, j) => isWithin(statements, j, i) && stores(n)))) {
+      return { refused: 'writing values read from a masked column would store them where the mask does not follow' };
+    }
   }
-  return { columns: [...columns, ...added] };
+  const computed: MaskStyle = [...masked.values()].includes('null') ? 'null' : 'redact';
+  return { columns: [...columns], computed };
 }
 
 /** Whether statement `j` is written inside statement `i`, at any depth. */

@@ -87,6 +87,11 @@ export interface MaskPlan {
   entities: EntityType[];
   /** Whole columns to mask whatever they hold. */
   columns: ColumnMask[];
+  /**
+   * Style for result columns computed in a statement that reads a table with masked columns
+   * (see followColumnMasks); undefined when no column mask applies.
+   */
+  computed?: MaskStyle;
   /** Style for entities and columns without their own. */
   style: MaskStyle;
 }
@@ -211,6 +216,7 @@ export function decide(request: DecisionRequest, compiled: CompiledPolicy, now: 
     const followed = followColumnMasks(masks.columns, sql.statements);
     if (followed.refused !== undefined) return refuse('mask:column-untracked', followed.refused);
     masks.columns = followed.columns;
+    masks.computed = followed.computed;
   }
   return {
     ...base,

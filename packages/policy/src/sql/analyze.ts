@@ -1,7 +1,7 @@
 import { loadModule, parsePlPgSQLSync, parseSync } from 'libpg-query';
 import { numericShape } from './numeric-shape.js';
 import { isStatementNode, NODE_KINDS, type StatementKind } from './kinds.js';
-import { fromItemColumns, setOperationColumns, targetColumns, type DerivedColumn } from './outputs.js';
+import { columnSources, resultReads, targetColumns, type DerivedColumn } from './outputs.js';
 
 export interface TableRef {
   schema?: string;
@@ -28,11 +28,13 @@ export interface StatementFacts {
   target?: TableRef;
   /** Column names referenced (last name part; "*" for a star). */
   columns: string[];
-  /**
-   * Values this statement names from columns: result columns, renamed FROM-item columns, UPDATE
-   * targets. Column masks follow a masked column to every name it is given here.
-   */
+  /** Values this statement computes from columns: SELECT and RETURNING entries, UPDATE targets, VALUES. */
   derived: DerivedColumn[];
+  /**
+   * Top-level SELECT or RETURNING: what each result column reads, in order, when the list has no
+   * `*` and is not a UNION (so it lines up with the RowDescription). "*" marks a whole row.
+   */
+  results?: string[][];
   /** Functions called, lower case, schema-qualified when written so ("pg_catalog.pg_read_file"). */
   functions: string[];
   /**
@@ -219,9 +221,6 @@ function newFacts(kind: StatementKind, node: string, parent?: number): Statement
   };
 }
 
-// FROM items that name values (see outputs.ts).
-const FROM_ITEMS = new Set(['RangeVar', 'RangeSubselect', 'RangeFunction', 'RangeTableFunc', 'JsonTable', 'CommonTableExpr', 'JoinExpr']);
-
 class Walker {
   private cteNames = new Set<string>();
   /** Tables, aliases and CTEs in scope of each statement: a bare `t` naming one is a whole row. */
@@ -251,7 +250,12 @@ class Walker {
     this.walk(body, facts, index);
     const relations = this.relations.get(facts)!;
     this.relations.delete(facts);
-    for (const d of facts.derived) if (!d.from.includes('*') && d.from.some((c) => relations.has(c))) d.from.push('*');
+    // A bare name that names a table or alias in scope (`SELECT c FROM customers c`) is its whole row.
+    const wholeRows = (from: string[]) => {
+      if (!from.includes('*') && from.some((c) => relations.has(c))) from.push('*');
+    };
+    for (const d of facts.derived) wholeRows(d.from);
+    facts.results?.forEach(wholeRows);
     return facts;
   }
 
@@ -263,9 +267,13 @@ class Walker {
       f.whereNarrowsBy = [...narrowedColumns(where)];
     }
     if (isObj(body.relation) && name !== 'SelectStmt') f.target = tableOf(body.relation);
+    const returning = isObj(body.returningClause) ? body.returningClause.exprs : undefined;
+    if (!f.nested && returning !== undefined) f.results = resultReads(returning);
     switch (name) {
       case 'SelectStmt':
         f.hasLimit = body.limitCount !== undefined && !isNullConst(body.limitCount);
+        if (!f.nested && (body.op === undefined || body.op === 'SETOP_NONE') && body.targetList !== undefined)
+          f.results = resultReads(body.targetList);
         break;
       case 'MergeStmt':
         f.mergeDeletes = JSON.stringify(body.mergeWhenClauses ?? []).includes('"CMD_DELETE"');
@@ -384,7 +392,6 @@ class Walker {
       this.relations.get(f)?.add(t.name);
     }
     if (isObj(value.alias) && typeof value.alias.aliasname === 'string') this.relations.get(f)?.add(value.alias.aliasname);
-    if (isObj(value.larg) && value.op !== undefined && value.op !== 'SETOP_NONE') f.derived.push(...setOperationColumns(value));
     if (Array.isArray(value.funcname) && f.node !== 'CreateFunctionStmt') {
       const name = funcName(value.funcname);
       if (name) {
@@ -400,8 +407,8 @@ class Walker {
     }
     for (const [key, child] of Object.entries(value)) {
       if (key === 'targetList') f.derived.push(...targetColumns(child));
-      if (key === 'returningClause' && isObj(child)) f.derived.push(...targetColumns(child.exprs));
-      if (FROM_ITEMS.has(key) && isObj(child)) f.derived.push(...fromItemColumns(key, child));
+      if (key === 'returningClause' && isObj(child)) f.derived.push(...targetColumns(child.exprs, true));
+      if (key === 'valuesLists' && Array.isArray(child)) for (const row of child) f.derived.push({ from: columnSources(row) });
       if (key === 'ColumnRef' && isObj(child)) {
         const fields = (child.fields as unknown[]) ?? [];
         const last = fields[fields.length - 1];

@@ -29,6 +29,7 @@ import { PostgresSession, type SessionOutcome } from './session.js';
 import type { RecordingLimits } from './statement-tracker.js';
 import { serverSettingProblem } from './session-settings.js';
 import { splitStartup, type ClientStartup } from './startup-options.js';
+import { columnMasksOf, maskedColumnsQuery, readMaskedColumns } from './masked-columns.js';
 import { connectUpstream, parseTarget, sendCancel, UpstreamError, type UpstreamTarget } from './upstream.js';
 
 export interface PostgresEngineOptions {
@@ -277,11 +278,14 @@ export class PostgresEngine implements Engine {
     } catch (error) {
       this.log.warn({ connection: connection.name, err: (error as Error).message }, 'credential not resolved');
     }
+    // Whole-column masks follow columns by origin: where they are is read once per session.
+    const masks = columnMasksOf(this.options.policy.current().compiled);
     const upstream = await connectUpstream(
       target,
       password,
       client.upstream,
       this.options.upstreamTimeoutMs ?? 10_000,
+      masks.length > 0 ? maskedColumnsQuery(masks) : undefined,
     ).catch((error: unknown) => {
       const detail = error instanceof UpstreamError ? error.message : 'unknown error';
       throw new Refusal(SqlState.ConnectionFailure, `could not connect to "${connection.name}": ${detail}`, 'upstream');
@@ -313,6 +317,7 @@ export class PostgresEngine implements Engine {
         limits: this.limits,
         recorder: this.options.recorder,
         policy: this.options.policy,
+        maskedColumns: masks.length > 0 ? readMaskedColumns(masks, upstream.rows) : undefined,
         events: {
           statement: () => this.metrics.statements.inc(),
           ended: (ended, outcome) => this.forget(ended, outcome),

@@ -7,6 +7,7 @@ import {
   PgType,
   type Decision,
   type MaskContext,
+  type MaskPlan,
   type MaskStyle,
   type StatementBudget,
   type TableRef,
@@ -14,6 +15,7 @@ import {
 import type { PolicyInForce } from '../../policy/active-policy.js';
 import { binaryValueText } from './binary-values.js';
 import { ServerCode } from './protocol.js';
+import type { MaskedColumns } from './masked-columns.js';
 import type { ResultColumn } from './statement-tracker.js';
 
 /** Types whose values cannot hold any entity (too short, or not text): never scanned. */
@@ -44,6 +46,33 @@ export function maskContextOf(policy: PolicyInForce, decision: Decision): MaskCo
   return contexts.get(decision);
 }
 
+/** What whole-column masks need besides the decision (see followColumnMasks in the policy). */
+export interface ColumnMaskFacts {
+  /** Tables the statement reads: table-qualified masks apply only to them. */
+  tables: readonly TableRef[];
+  /** What each result column reads, in order, when the statement says (StatementFacts.results). */
+  results?: readonly string[][];
+  /** Where the masked columns are in this database, read at login. */
+  catalog?: MaskedColumns;
+}
+
+/**
+ * A column read as is from a table column is masked by that column's origin; without a reading
+ * of the catalog, by its name. A computed column gets the decision's `computed` style unless all
+ * it reads are columns known to be unmasked (or nothing at all: a constant, `count(*)`).
+ */
+function wholeColumnStyle(c: ResultColumn, i: number, masks: MaskPlan, facts: ColumnMaskFacts): MaskStyle | undefined {
+  const { catalog } = facts;
+  if (c.tableOid !== 0) {
+    if (catalog && c.columnNumber === 0) return catalog.tables.has(c.tableOid) ? masks.computed : undefined;
+    if (catalog) return catalog.byOrigin.get(`${c.tableOid}:${c.columnNumber}`);
+    return columnMaskStyle(masks, undefined, c.name) ?? facts.tables.map((t) => columnMaskStyle(masks, t, c.name)).find(Boolean);
+  }
+  const reads = facts.results?.[i];
+  if (reads?.every((r) => r !== '*' && catalog?.unmaskedNames.has(r))) return undefined;
+  return masks.computed;
+}
+
 /** How one column is masked: not at all, a whole-column style, or entities inside values. */
 type ColumnPlan = undefined | { style: MaskStyle } | 'entities';
 
@@ -68,23 +97,26 @@ export class ResultGuard {
     private readonly columns: ResultColumn[] | undefined,
     decision: Decision | undefined,
     policy: PolicyInForce,
-    tables: readonly TableRef[],
+    facts: ColumnMaskFacts,
     readonly budget: StatementBudget | undefined,
   ) {
     this.hashKey = policy.hashKey;
     this.ctx = decision ? maskContextOf(policy, decision) : undefined;
     const masks = decision?.masks;
-    const columnStyle = (name: string): MaskStyle | undefined =>
-      columnMaskStyle(masks, undefined, name) ?? tables.map((t) => columnMaskStyle(masks, t, name)).find(Boolean);
-    if (columns && (this.ctx || masks?.columns.length)) {
-      const plans = columns.map((c): ColumnPlan => {
-        const style = masks?.columns.length ? columnStyle(c.name) : undefined;
+    // Without a RowDescription no column can be told apart: under whole-column masks every value
+    // is withheld.
+    this.blind = !columns && masks?.computed !== undefined;
+    if (columns && (this.ctx || masks?.computed)) {
+      const plans = columns.map((c, i): ColumnPlan => {
+        const style = masks?.computed ? wholeColumnStyle(c, i, masks, facts) : undefined;
         if (style) return { style };
         return this.ctx && !NO_ENTITIES.has(c.typeOid) ? 'entities' : undefined;
       });
       this.plans = plans.some(Boolean) ? plans : undefined;
     }
   }
+
+  private readonly blind: boolean;
 
   /**
    * Whether a result of this decision can need a guard at all, known before its columns are: most
@@ -97,7 +129,7 @@ export class ResultGuard {
 
   /** Whether anything would be done at all (else no guard is needed). */
   get active(): boolean {
-    return this.budget !== undefined || this.plans !== undefined || (this.columns === undefined && this.ctx !== undefined);
+    return this.budget !== undefined || this.plans !== undefined || this.blind || (this.columns === undefined && this.ctx !== undefined);
   }
 
   get exceededBy(): string | undefined {
@@ -106,7 +138,7 @@ export class ResultGuard {
 
   row(buffer: Buffer, start: number, end: number): RowVerdict {
     if (this.budget && this.budget.onRow(end - start) === 'exceeded') return null;
-    const out = this.plans || (this.columns === undefined && this.ctx) ? this.mask(buffer, start) : undefined;
+    const out = this.plans || (this.columns === undefined && (this.ctx || this.blind)) ? this.mask(buffer, start) : undefined;
     this.rows++;
     this.bytes += out ? out.length : end - start;
     return out;
@@ -130,6 +162,10 @@ export class ResultGuard {
   /** undefined: unchanged; null: SQL NULL; else the new value bytes. */
   private cell(i: number, buffer: Buffer, start: number, end: number): Buffer | null | undefined {
     const column = this.columns?.[i];
+    if (this.blind) {
+      this.add('COLUMN');
+      return null;
+    }
     if (!column) {
       // No RowDescription for this result: the type is unknown, so a value holding an entity
       // is sent as NULL (valid for any type) rather than as text the client may not decode.

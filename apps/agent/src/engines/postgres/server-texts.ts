@@ -8,20 +8,19 @@ import { maskContextOf } from './result-guard.js';
  * notices, which quote the value they failed on (`invalid input syntax for type integer:
  * "123-45-6789"`, `Key (email)=(jane@...) already exists`); a notification, which carries
  * whatever pg_notify was given. They are masked as the statement's rows are. Under a whole-column
- * mask no detector knows what the column holds, so quoted parts of a message are withheld, and
- * the detail and context fields are dropped.
+ * mask no detector knows what the column holds, and a value can appear anywhere in a message
+ * (quoted or not, reversed, cut): the message is replaced, and the other text fields dropped.
  */
 
 // Fields that hold free text (message, detail, hint, context, internal query); the others name
 // objects (schema, table, column, constraint) or positions.
 const TEXT_FIELDS = new Set(['M', 'D', 'H', 'W', 'q'].map((c) => c.charCodeAt(0)));
-const WITHHELD_UNDER_COLUMN_MASKS = new Set(['D', 'W'].map((c) => c.charCodeAt(0)));
 const MESSAGE = 'M'.charCodeAt(0);
-const QUOTED = /"[^"]*"/g;
+const CODE = 'C'.charCodeAt(0);
 
 /** The masking a server text gets: the statement's decision, else the policy's own entities. */
 export function textMasking(policy: PolicyInForce, decision: Decision | undefined): { ctx?: MaskContext; columns: boolean } {
-  if (decision) return { ctx: maskContextOf(policy, decision), columns: (decision.masks?.columns.length ?? 0) > 0 };
+  if (decision) return { ctx: maskContextOf(policy, decision), columns: decision.masks?.computed !== undefined };
   return { ctx: policyWide(policy), columns: false };
 }
 
@@ -44,23 +43,28 @@ export function maskSentText(text: string, masking: { ctx?: MaskContext }): stri
 export function maskNotice(code: number, buffer: Buffer, start: number, end: number, masking: { ctx?: MaskContext; columns: boolean }): Buffer | undefined {
   if (!masking.ctx && !masking.columns) return undefined;
   const reader = new BodyReader(buffer, start + 5, end);
-  const fields: Buffer[] = [];
-  let changed = false;
+  const fields: [number, string][] = [];
   while (reader.remaining() > 0) {
     const type = reader.byte();
     if (type === 0) break;
-    const value = reader.cstring();
-    let out = value;
-    if (masking.columns && WITHHELD_UNDER_COLUMN_MASKS.has(type)) {
-      changed = true;
-      continue;
-    }
-    if (masking.columns && type === MESSAGE) out = out.replace(QUOTED, '"[WITHHELD]"');
-    if (masking.ctx && TEXT_FIELDS.has(type)) out = maskText(out, masking.ctx).text;
-    if (out !== value) changed = true;
-    fields.push(Buffer.from([type]), Buffer.from(`${out}\0`, 'utf8'));
+    fields.push([type, reader.cstring()]);
   }
-  return changed ? message(code, ...fields, Buffer.from([0])) : undefined;
+  let changed = false;
+  const state = fields.find(([type]) => type === CODE)?.[1] ?? '';
+  const out: Buffer[] = [];
+  for (const [type, value] of fields) {
+    let text = value;
+    if (masking.columns && TEXT_FIELDS.has(type)) {
+      if (type !== MESSAGE) {
+        changed = true;
+        continue;
+      }
+      text = `${code === ServerCode.NoticeResponse ? 'notice' : 'error'} ${state} withheld: the statement reads masked columns`;
+    } else if (masking.ctx && TEXT_FIELDS.has(type)) text = maskText(value, masking.ctx).text;
+    if (text !== value) changed = true;
+    out.push(Buffer.from([type]), Buffer.from(`${text}\0`, 'utf8'));
+  }
+  return changed ? message(code, ...out, Buffer.from([0])) : undefined;
 }
 
 /** A NotificationResponse with its payload masked; undefined when nothing changes. */

@@ -6,6 +6,7 @@ import { recordUsage, statementBudget } from '../../policy/budgets.js';
 import type { VerifiedIdentity } from '../../identity/token-verifier.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import { FrameError, FrameReader } from './frames.js';
+import { masksKeyOf, type MaskedColumns } from './masked-columns.js';
 import { maskNotice, maskNotification, maskSentText, textMasking } from './server-texts.js';
 import { BodyReader, ClientCode, cstring, errorResponse, FRONTEND_CODES, message, readyForQuery, ServerCode, SqlState } from './protocol.js';
 import { ResultGuard } from './result-guard.js';
@@ -31,6 +32,8 @@ export interface SessionSettings {
   recorder: Recorder;
   /** The policy in force, read per statement. */
   policy: ActivePolicy;
+  /** Where the policy's whole-column masks are in this database, read at login (none: no column masks then). */
+  maskedColumns?: MaskedColumns;
   events: SessionEvents;
 }
 
@@ -98,6 +101,7 @@ export class PostgresSession {
   private readonly recorder: Recorder;
   private readonly events: SessionEvents;
   private readonly policy: ActivePolicy;
+  private readonly maskedColumns: MaskedColumns | undefined;
   private readonly judge: StatementJudge;
   /** Decision on the frame being forwarded (Query, Parse). */
   private frameDecision: Decision | undefined;
@@ -127,6 +131,7 @@ export class PostgresSession {
     this.recorder = settings.recorder;
     this.events = settings.events;
     this.policy = settings.policy;
+    this.maskedColumns = settings.maskedColumns;
     this.judge = new StatementJudge(settings.policy, settings.connectionName, {
       subject: settings.identity.subject,
       groups: settings.identity.groups,
@@ -397,10 +402,12 @@ export class PostgresSession {
         const replies = this.tracker.onServerFrame(code, buffer, start, end);
         this.guard = undefined;
         this.startResult();
+        if (this.ended) return { replacement: null };
         return { replies };
       }
       case ServerCode.DataRow: {
         if (this.guard === undefined) this.startResult();
+        if (this.ended) return { replacement: null };
         const replacement = this.guard?.guard.row(buffer, start, end);
         if (replacement === null) return { replacement };
         const replies = replacement
@@ -466,11 +473,21 @@ export class PostgresSession {
       this.guard = null;
       return;
     }
+    if (decision?.masks?.computed && masksKeyOf(policy.compiled) !== this.maskedColumns?.key) {
+      // Read at login for other masks: where these are is not known on this session.
+      this.guard = null;
+      this.kill(SqlState.AdminShutdown, 'the policy in force now masks other columns; reconnect to read through the new masks');
+      return;
+    }
     const budget = statementBudget(policy.compiled, this.identity.subject, new Date());
-    // Tables only matter to table-qualified column masks.
-    const analysis = decision?.masks?.columns.length ? this.judge.analysisOf(decision) : undefined;
-    const tables = analysis ? analysis.statements.flatMap((s) => s.tables) : [];
-    const guard = new ResultGuard(this.tracker.resultColumns, decision, policy, tables, budget);
+    const analysis = decision?.masks?.computed ? this.judge.analysisOf(decision) : undefined;
+    const tops = analysis?.statements.filter((s) => !s.nested);
+    const facts = {
+      tables: analysis ? analysis.statements.flatMap((s) => s.tables) : [],
+      results: tops?.length === 1 ? tops[0]!.results : undefined,
+      catalog: this.maskedColumns,
+    };
+    const guard = new ResultGuard(this.tracker.resultColumns, decision, policy, facts, budget);
     this.guard = guard.active ? { guard, policy } : null;
   }
 

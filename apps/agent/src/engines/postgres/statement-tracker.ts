@@ -46,6 +46,9 @@ interface Portal {
 /** A result column as RowDescription (and Bind's result formats) describe it. */
 export interface ResultColumn {
   name: string;
+  /** The table column it is read from as is (0 when computed), through aliases, subqueries and CTEs. */
+  tableOid: number;
+  columnNumber: number;
   typeOid: number;
   /** 0 text, 1 binary. */
   format: number;
@@ -283,9 +286,10 @@ export class StatementTracker {
     this.columns = [];
     this.columnFormats = [];
     const typeOids: number[] = [];
+    const origins: number[] = [];
     for (let i = 0; i < count; i++) {
       this.columns.push(body.cstring());
-      body.bytes(6); // table oid, column number
+      origins.push(body.int32(), body.int16());
       typeOids.push(body.int32());
       body.bytes(6); // type size, type modifier
       this.columnFormats.push(body.int16());
@@ -295,7 +299,13 @@ export class StatementTracker {
     if (head?.type === 'execute' && head.resultFormats.length > 0) {
       this.columnFormats = this.columns.map((_, i) => head.resultFormats[head.resultFormats.length === 1 ? 0 : i] ?? 0);
     }
-    this.resultColumns = this.columns.map((name, i) => ({ name, typeOid: typeOids[i]!, format: this.columnFormats[i]! }));
+    this.resultColumns = this.columns.map((name, i) => ({
+      name,
+      tableOid: origins[2 * i]! >>> 0,
+      columnNumber: origins[2 * i + 1]!,
+      typeOid: typeOids[i]!,
+      format: this.columnFormats[i]!,
+    }));
   }
 
   private onDataRow(buffer: Buffer, start: number, end: number): void {

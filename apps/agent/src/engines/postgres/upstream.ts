@@ -83,6 +83,8 @@ export interface UpstreamSession {
   ready: Buffer;
   /** Bytes received after ReadyForQuery (normally none). */
   rest: Buffer;
+  /** Rows of the query run after login, as text (null for NULL). */
+  rows: (string | null)[][];
 }
 
 const MAX_HANDSHAKE_FRAME = 1 << 20;
@@ -97,6 +99,8 @@ export async function connectUpstream(
   password: string | undefined,
   parameters: Record<string, string>,
   timeoutMs: number,
+  /** A query the agent runs for itself once logged in, before the client's session starts. */
+  afterLogin?: string,
 ): Promise<UpstreamSession> {
   const socket = await openSocket(target, timeoutMs);
   // An error closes the socket; the reader (and later the session) sees the close.
@@ -109,6 +113,8 @@ export async function connectUpstream(
     const greeting: Buffer[] = [];
     let pid = 0;
     let secret = 0;
+    let pending = afterLogin;
+    const rows: (string | null)[][] = [];
     for (;;) {
       const { code, frame } = await reader.frame(MAX_HANDSHAKE_FRAME);
       const body = new BodyReader(frame, 5, frame.length);
@@ -155,11 +161,31 @@ export async function connectUpstream(
           break;
         case ServerCode.ErrorResponse: {
           const fields = parseErrorFields(frame, 0, frame.length);
-          throw new UpstreamError(fields.get('M') ?? 'upstream refused the login', fields.get('C'));
+          const what = afterLogin && pending === undefined ? 'the agent\'s own query after login failed: ' : '';
+          throw new UpstreamError(what + (fields.get('M') ?? 'upstream refused the login'), fields.get('C'));
+        }
+        case ServerCode.RowDescription:
+        case ServerCode.CommandComplete:
+          if (afterLogin && pending === undefined) break;
+          throw new UpstreamError(`unexpected message 0x${code.toString(16)} from upstream during login`);
+        case ServerCode.DataRow: {
+          if (!afterLogin || pending !== undefined) throw new UpstreamError('unexpected row from upstream during login');
+          const row: (string | null)[] = [];
+          for (let n = body.int16(); n > 0; n--) {
+            const length = body.int32();
+            row.push(length < 0 ? null : body.bytes(length).toString('utf8'));
+          }
+          rows.push(row);
+          break;
         }
         case ServerCode.ReadyForQuery:
+          if (pending !== undefined) {
+            socket.write(message(ClientCode.Query, cstring(pending)));
+            pending = undefined;
+            break;
+          }
           clearTimeout(timer);
-          return { socket, pid, secret, greeting, ready: frame, rest: reader.detach() };
+          return { socket, pid, secret, greeting, ready: frame, rest: reader.detach(), rows };
         default:
           throw new UpstreamError(`unexpected message 0x${code.toString(16)} from upstream during login`);
       }
