@@ -32,6 +32,12 @@ test('computed columns of a statement that reads a masked table get a style that
   });
   const n = decide({ connection: 'demo-pg', identity: { subject: 'carol', groups: [] }, sql: analyzeSql('SELECT 1') }, nulls, now);
   assert.equal(n.masks!.computed, 'null', 'the strictest style of the masks that apply');
+  const qualified = compilePolicy({
+    version: 1,
+    rules: [{ id: 'm', match: {}, action: 'mask', mask: { columns: [{ table: 'public.customers', column: 'ssn', style: 'redact' }] } }],
+  });
+  const unqualified = decide({ connection: 'demo-pg', identity: { subject: 'carol', groups: [] }, sql: analyzeSql('SELECT upper(ssn) FROM customers') }, qualified, now);
+  assert.equal(unqualified.masks!.computed, 'redact', 'public.customers may be what the search path finds for customers');
 });
 
 test('what each result column reads, when the list lines up with the RowDescription', () => {

@@ -204,11 +204,15 @@ const GUARDRAILS: Guardrail[] = [
   },
 ];
 
-/** "schema.name" matches exactly; a bare "name" matches that table in any schema. */
+/**
+ * A bare "name" matches that table in any schema; "schema.name" matches it written with that
+ * schema or without one, which the search path may resolve to it (a mask or block naming
+ * public.customers holds for `FROM customers`).
+ */
 export function matchesTable(pattern: string, t: TableRef): boolean {
   const dot = pattern.lastIndexOf('.');
   if (dot === -1) return pattern === t.name;
-  return pattern.slice(dot + 1) === t.name && pattern.slice(0, dot) === t.schema;
+  return pattern.slice(dot + 1) === t.name && (t.schema === undefined || pattern.slice(0, dot) === t.schema);
 }
 
 /** The first guardrail (not relaxed) that refuses the statement. */
