@@ -47,6 +47,16 @@ test('what each result column reads, when the list lines up with the RowDescript
   assert.equal(results('SELECT *, upper(city) FROM customers'), undefined, '* expands to columns only the catalog knows');
   assert.equal(results('SELECT city FROM a UNION SELECT ssn FROM customers'), undefined);
   assert.deepEqual(results('UPDATE customers SET city = $1 WHERE id = 1 RETURNING id, lower(city)'), [['id'], ['city']]);
+  assert.equal(results('SELECT (c).*, 1 FROM (SELECT c FROM customers c) s'), undefined, '(x).* expands too');
+  for (const renames of [
+    'SELECT upper(city) FROM (SELECT ssn AS city FROM customers) s',
+    'SELECT upper(name) FROM customers AS t(id, city, name)',
+    'SELECT upper(x.city) FROM customers c, LATERAL (SELECT c.ssn AS city) x',
+    "WITH d AS (SELECT ssn AS city FROM customers) SELECT city || '' FROM d",
+    'SELECT upper(z) FROM customers c, unnest(ARRAY[c.ssn]) z',
+  ]) {
+    assert.equal(results(renames), undefined, `${renames}: a name read may be another column`);
+  }
 });
 
 test('refuses what reads a masked column and keeps or sends it where no mask follows', () => {
@@ -65,6 +75,11 @@ test('refuses what reads a masked column and keeps or sends it where no mask fol
     'INSERT INTO customers (id, city) SELECT id + 100, ssn FROM customers RETURNING city',
     'INSERT INTO notes SELECT * FROM customers',
     'UPDATE customers SET city = ssn WHERE id = 1',
+    'CREATE TABLE leak AS SELECT x FROM customers AS t(a, b, x)',
+    'INSERT INTO products SELECT a, x FROM customers AS t(a, b, x)',
+    'ALTER TABLE customers ADD COLUMN s2 text GENERATED ALWAYS AS (ssn) STORED',
+    'ALTER TABLE customers ALTER city TYPE text USING ssn',
+    "SELECT histogram_bounds FROM pg_stats WHERE attname = 'ssn'",
   ];
   for (const sql of refused) {
     const d = judge(sql);
@@ -78,4 +93,13 @@ test('refuses what reads a masked column and keeps or sends it where no mask fol
   ]) {
     assert.equal(judge(sql).action, 'mask', sql);
   }
+});
+
+test('tables named as text are out of reach of rules on tables; schema-qualified allow rules stay exact', () => {
+  const d = judge("SELECT table_to_xml('customers', true, false, '')");
+  assert.deepEqual([d.action, d.ruleId], ['block', 'guardrail:dynamic-sql']);
+  const allowOnly = compilePolicy({ version: 1, defaultAction: 'block', rules: [{ id: 'products', match: { tables: ['public.products'] }, action: 'allow' }] });
+  const ask = (sql: string) => decide({ connection: 'demo-pg', identity: { subject: 'carol', groups: [] }, sql: analyzeSql(sql) }, allowOnly, now).action;
+  assert.equal(ask('SELECT * FROM public.products'), 'allow');
+  assert.equal(ask('SELECT * FROM products'), 'block', 'the search path may find another products');
 });

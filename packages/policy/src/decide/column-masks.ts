@@ -12,6 +12,7 @@ const KEPT_FOR_LATER: Record<string, string> = {
   CREATE_VIEW: 'masked columns cannot be masked when read later through a view',
   CREATE_FUNCTION: 'masked columns cannot be masked when read later through a function',
   DO: 'a DO block that reads masked columns could hand them out in notices and errors',
+  ALTER_TABLE: 'a column computed from or converted with a masked column would hold its values',
 };
 // Functions that send a value somewhere other than the result: another session, a setting, a
 // large object or a lock read later, another database.
@@ -52,7 +53,7 @@ export function followColumnMasks(columns: readonly ColumnMask[], statements: re
   const tables = statements.flatMap((s) => s.tables);
   const masked = new Map<string, MaskStyle>();
   for (const m of columns) {
-    if (m.table && !tables.some((t) => matchesTable(m.table!, t))) continue;
+    if (m.table && !tables.some((t) => matchesTable(m.table!, t, true))) continue;
     if (!masked.has(m.column)) masked.set(m.column, m.style);
   }
   if (masked.size === 0) return { columns: [...columns] };

@@ -31,7 +31,13 @@ export interface CompiledPolicy {
   readonly guardrailSettings: GuardrailSettings;
   /** Body conditions and keywords of the rules that have them, parsed once. */
   readonly bodyRules: ReadonlyMap<Rule, BodyRule>;
+  /** Some rule masks whole columns. */
+  readonly masksColumns: boolean;
 }
+
+// Views holding sample values of every column (most common values, histogram bounds): a column
+// masked in its table is not masked there.
+const STATISTICS = new Set(['pg_stats', 'pg_stats_ext', 'pg_stats_ext_exprs']);
 
 interface BodyRule {
   conditions: readonly BodyCondition[];
@@ -58,6 +64,7 @@ export function compilePolicy(input: PolicyInput | Policy): CompiledPolicy {
     policy,
     scanner: createScanner(policy.detectors),
     relaxed: new Set(policy.guardrails.enabled ? policy.guardrails.relax : []),
+    masksColumns: policy.rules.some((r) => (r.mask?.columns?.length ?? 0) > 0),
     guardrailSettings: {
       vectorTables: policy.guardrails.vectorTables,
       vectorIdColumns: policy.guardrails.vectorIdColumns,
@@ -152,6 +159,15 @@ export function decide(request: DecisionRequest, compiled: CompiledPolicy, now: 
           considered: [{ ruleId, statement: i, matched: true, why: hit.reason }],
         };
       }
+    }
+  }
+
+  if (sql && compiled.masksColumns) {
+    const i = sql.statements.findIndex((s) => s.tables.some((t) => STATISTICS.has(t.name) && (!t.schema || t.schema === 'pg_catalog')));
+    if (i >= 0) {
+      const ruleId = 'mask:column-untracked';
+      const reason = `${sql.statements[i]!.tables.find((t) => STATISTICS.has(t.name))!.name} holds sample values of columns, masked ones included`;
+      return { ...base, action: 'block', ruleId, ruleIds: [ruleId], reason, considered: [{ ruleId, statement: i, matched: true, why: reason }] };
     }
   }
 
@@ -319,7 +335,7 @@ function mismatch(
   if (!needsSql) return undefined;
   if (!s || !sql) return 'not a SQL statement';
   if (m.statementKinds && !m.statementKinds.includes(s.kind)) return `statement kind ${s.kind} not listed`;
-  if (m.tables && !listed(s.tables, (t, p) => matchesTable(p, t), m.tables, only))
+  if (m.tables && !listed(s.tables, (t, p) => matchesTable(p, t, !only), m.tables, only))
     return only ? 'touches a table not listed' : 'touches none of the tables';
   if (m.columns && !listed(s.columns, (c, p) => c === p, m.columns, only))
     return only ? 'uses a column not listed' : 'uses none of the columns';
@@ -366,7 +382,7 @@ export function columnMaskStyle(
   column: string,
 ): MaskStyle | undefined {
   const hit = plan?.columns.find(
-    (c) => c.column === column && (!c.table || (table !== undefined && matchesTable(c.table, table))),
+    (c) => c.column === column && (!c.table || (table !== undefined && matchesTable(c.table, table, true))),
   );
   return hit?.style;
 }

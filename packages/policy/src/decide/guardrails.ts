@@ -59,6 +59,14 @@ const SQL_TEXT_FUNCTIONS = new Set([
   'query_to_xml',
   'query_to_xmlschema',
   'query_to_xml_and_xmlschema',
+  // Read tables named as text, or whole schemas and databases: rules on tables never see them.
+  'table_to_xml',
+  'table_to_xml_and_xmlschema',
+  'schema_to_xml',
+  'schema_to_xml_and_xmlschema',
+  'database_to_xml',
+  'database_to_xml_and_xmlschema',
+  'cursor_to_xml',
   'ts_stat',
   'ts_rewrite',
 ]);
@@ -180,7 +188,7 @@ const GUARDRAILS: Guardrail[] = [
     id: 'vector-mass-delete',
     check: (s, cfg) => {
       const deletes = s.kind === 'DELETE' || (s.kind === 'MERGE' && s.mergeDeletes);
-      if (!deletes || !s.target || !cfg.vectorTables.some((t) => matchesTable(t, s.target!))) return undefined;
+      if (!deletes || !s.target || !cfg.vectorTables.some((t) => matchesTable(t, s.target!, true))) return undefined;
       if (s.kind === 'MERGE') return `MERGE ... DELETE on vector table ${name(s.target)} is not allowed; delete by id`;
       if (s.whereNarrowsBy.some((c) => cfg.vectorIdColumns.includes(c))) return undefined;
       return `DELETE from vector table ${name(s.target)} must name its rows by ${cfg.vectorIdColumns.join(' or ')} (e.g. WHERE id = ... or id IN (...))`;
@@ -194,7 +202,7 @@ const GUARDRAILS: Guardrail[] = [
       if (s.opaqueBody)
         return `${s.kind === 'DO' ? 'DO block' : 'function body'} in language "${s.language}" cannot be checked`;
       const fn = called(s, (f) => SQL_TEXT_FUNCTIONS.has(f));
-      return fn ? `${fn}() runs SQL given as text, which cannot be checked` : undefined;
+      return fn ? `${fn}() reads tables or runs SQL given as text, which cannot be checked` : undefined;
     },
   },
   {
@@ -206,13 +214,13 @@ const GUARDRAILS: Guardrail[] = [
 
 /**
  * A bare "name" matches that table in any schema; "schema.name" matches it written with that
- * schema or without one, which the search path may resolve to it (a mask or block naming
- * public.customers holds for `FROM customers`).
+ * schema, or (`unqualified`: for masks and refusals, never for allow rules) also written without
+ * one, which the search path may resolve to it.
  */
-export function matchesTable(pattern: string, t: TableRef): boolean {
+export function matchesTable(pattern: string, t: TableRef, unqualified = false): boolean {
   const dot = pattern.lastIndexOf('.');
   if (dot === -1) return pattern === t.name;
-  return pattern.slice(dot + 1) === t.name && (t.schema === undefined || pattern.slice(0, dot) === t.schema);
+  return pattern.slice(dot + 1) === t.name && (pattern.slice(0, dot) === t.schema || (unqualified && t.schema === undefined));
 }
 
 /** The first guardrail (not relaxed) that refuses the statement. */

@@ -268,12 +268,12 @@ class Walker {
     }
     if (isObj(body.relation) && name !== 'SelectStmt') f.target = tableOf(body.relation);
     const returning = isObj(body.returningClause) ? body.returningClause.exprs : undefined;
-    if (!f.nested && returning !== undefined) f.results = resultReads(returning);
+    if (!f.nested && returning !== undefined) f.results = resultReads(returning, body);
     switch (name) {
       case 'SelectStmt':
         f.hasLimit = body.limitCount !== undefined && !isNullConst(body.limitCount);
         if (!f.nested && (body.op === undefined || body.op === 'SETOP_NONE') && body.targetList !== undefined)
-          f.results = resultReads(body.targetList);
+          f.results = resultReads(body.targetList, body);
         break;
       case 'MergeStmt':
         f.mergeDeletes = JSON.stringify(body.mergeWhenClauses ?? []).includes('"CMD_DELETE"');
@@ -392,6 +392,11 @@ class Walker {
       this.relations.get(f)?.add(t.name);
     }
     if (isObj(value.alias) && typeof value.alias.aliasname === 'string') this.relations.get(f)?.add(value.alias.aliasname);
+    // `AS t(a, b)` renames columns by position: what it reads is the whole row.
+    if ((isObj(value.alias) && Array.isArray(value.alias.colnames)) || Array.isArray(value.aliascolnames)) {
+      if (!f.columns.includes('*')) f.columns.push('*');
+      f.derived.push({ from: ['*'] });
+    }
     if (Array.isArray(value.funcname) && f.node !== 'CreateFunctionStmt') {
       const name = funcName(value.funcname);
       if (name) {

@@ -37,12 +37,19 @@ export function columnSources(v: unknown, into: string[] = []): string[] {
 
 const targetOf = (item: unknown): Node | undefined => (isObj(item) && isObj(item.ResTarget) ? item.ResTarget : undefined);
 
+/** `*`, `t.*` or `(expr).*`: expands to columns only the catalog knows. */
 const isStar = (val: unknown): boolean => {
-  if (!isObj(val) || !isObj(val.ColumnRef)) return false;
-  const fields = (val.ColumnRef.fields as unknown[]) ?? [];
-  const last = fields[fields.length - 1];
+  if (!isObj(val)) return false;
+  const path = isObj(val.ColumnRef) ? val.ColumnRef.fields : isObj(val.A_Indirection) ? val.A_Indirection.indirection : undefined;
+  const list = (path as unknown[] | undefined) ?? [];
+  const last = list[list.length - 1];
   return isObj(last) && 'A_Star' in last;
 };
+
+// What in a statement can give a column of a table another name, so that a name read in a
+// computed column no longer says which column it is: subqueries and functions in FROM, CTEs,
+// alias column lists.
+const RENAMERS = ['"RangeSubselect"', '"RangeFunction"', '"RangeTableFunc"', '"JsonTable"', '"withClause"', '"colnames"', '"aliascolnames"'];
 
 /** The entries of a SELECT list, RETURNING list or UPDATE SET with what each reads (`*`: every column). */
 export function targetColumns(list: unknown, returned = false): DerivedColumn[] {
@@ -57,10 +64,13 @@ export function targetColumns(list: unknown, returned = false): DerivedColumn[] 
 }
 
 /**
- * What each result column reads, in RowDescription order, when the list lines up with it: no
- * `*` (which expands to columns only the catalog knows). Undefined otherwise.
+ * What each result column reads, in RowDescription order, when the list lines up with it (no
+ * `*`) and the names it reads are the table columns of those names (nothing in `statement`
+ * renames them). Undefined otherwise.
  */
-export function resultReads(list: unknown): string[][] | undefined {
+export function resultReads(list: unknown, statement: unknown): string[][] | undefined {
+  const text = JSON.stringify(statement);
+  if (RENAMERS.some((key) => text.includes(key))) return undefined;
   const items = (list as unknown[]) ?? [];
   const out: string[][] = [];
   for (const item of items) {

@@ -29,6 +29,9 @@ describe('column masks through the agent follow the column under other names', (
     await direct.query(`CREATE TABLE customers (id int PRIMARY KEY, name text, city text, note jsonb)`);
     await direct.query(`INSERT INTO customers SELECT g, 'Customer ' || g, 'Lyon', '{}' FROM generate_series(1, 5) g`);
     await direct.query(`CREATE TABLE products (id int, label text)`);
+    // A child table holds the parent's masked column under its own oid and name.
+    await direct.query(`CREATE TABLE vip_customers () INHERITS (customers)`);
+    await direct.query(`INSERT INTO vip_customers VALUES (99, 'Customer 99', 'Paris', '{}')`);
     await direct.query(`INSERT INTO products VALUES (1, 'kettle')`);
     h.usePolicy(POLICY);
   });
@@ -63,6 +66,11 @@ describe('column masks through the agent follow the column under other names', (
       'SELECT key, value FROM customers c, jsonb_each_text(to_jsonb(c))',
       'SELECT * FROM customers c, jsonb_array_elements_text(jsonb_build_array(c.name))',
       "SELECT (SELECT string_agg(name, ',') FROM customers) AS everyone",
+      'SELECT upper(city) FROM (SELECT name AS city FROM customers) s',
+      'SELECT upper(city) FROM customers AS t(id, x, city)',
+      'SELECT (c).*, 1, 2 FROM (SELECT c FROM customers c) s',
+      'SELECT name, upper(name) FROM vip_customers',
+      'SELECT * FROM ONLY vip_customers',
     ];
     for (const sql of queries) {
       const { rows } = await client.query(sql);
@@ -95,17 +103,33 @@ describe('column masks through the agent follow the column under other names', (
     await assert.rejects(client.query('DECLARE k CURSOR FOR SELECT name FROM customers'), /through a cursor; select them directly/);
     await client.query('ROLLBACK');
     await assert.rejects(client.query('CREATE TABLE copied AS SELECT name AS n FROM customers'), /through a new table/);
+    await assert.rejects(client.query('CREATE TABLE copied AS SELECT x FROM customers AS t(a, x)'), /through a new table/);
+    await assert.rejects(client.query(`SELECT histogram_bounds FROM pg_stats WHERE tablename = 'customers'`), /pg_stats holds sample values/);
     await client.end();
     const { rows } = await direct.query(`SELECT to_regclass('copied') IS NULL AS absent, (SELECT count(*)::int FROM products) AS products`);
     assert.deepEqual(rows[0], { absent: true, products: 1 }, 'the refused statements never ran');
   });
 
+  it('reads where the masked columns are with nothing of the client in the way (its search path, its encoding)', async () => {
+    // An operator of the client's own, found first on its search path, would make the catalog query match nothing.
+    await direct.query(`CREATE SCHEMA IF NOT EXISTS sly`);
+    await direct.query(`CREATE OR REPLACE FUNCTION sly.never(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT false'`);
+    await direct.query(`DROP OPERATOR IF EXISTS sly.= (text, text)`);
+    await direct.query(`CREATE OPERATOR sly.= (LEFTARG = text, RIGHTARG = text, FUNCTION = sly.never)`);
+    const client = await h.client('carol', { options: '-c search_path=sly,pg_catalog,public -c client_encoding=LATIN1' } as pg.ClientConfig);
+    const { rows } = await client.query('SELECT name FROM customers ORDER BY id LIMIT 1');
+    assert.deepEqual(rows, [{ name: '*****mer 1' }]);
+    await client.end();
+  });
+
   it('ends a session whose policy starts masking other columns: where they are was read at login', async () => {
     const client = await h.client();
     client.on('error', () => undefined);
+    // Prepared while no mask named city: judged without it.
+    await client.query({ name: 'towns', text: 'SELECT city FROM customers ORDER BY id LIMIT 1' });
     h.usePolicy({ ...POLICY, rules: [{ ...POLICY.rules[0]!, mask: { columns: [{ table: 'customers', column: 'city', style: 'redact' as const }] } }] }, 2);
     try {
-      await assert.rejects(client.query('SELECT city FROM customers'), /reconnect to read through the new masks/);
+      await assert.rejects(client.query({ name: 'towns', text: 'SELECT city FROM customers ORDER BY id LIMIT 1' }), /reconnect to read through the new masks/);
       const fresh = await h.client();
       const { rows } = await fresh.query('SELECT city AS town FROM customers LIMIT 1');
       assert.deepEqual(rows, [{ town: '[town]' }]);

@@ -13,6 +13,10 @@ export interface MaskedColumns {
   readonly byOrigin: ReadonlyMap<string, MaskStyle>;
   /** Tables holding a masked column: a whole row of one (column number 0) holds it too. */
   readonly tables: ReadonlySet<number>;
+  /** Their names: a statement reading one computes from masked values even if no rule named it (a child table). */
+  readonly tableNames: ReadonlySet<string>;
+  /** The style for computed values when no decision gives one. */
+  readonly strictest: MaskStyle;
   /** Names of the unmasked columns of the tables that hold masked ones: what a computed value may read and stay unmasked. */
   readonly unmaskedNames: ReadonlySet<string>;
 }
@@ -34,39 +38,66 @@ export function masksKeyOf(compiled: CompiledPolicy): string {
   return key;
 }
 
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+// The query reads names as UTF-8 hex and names every operator, function and type with its schema:
+// it runs with the client's search_path and client_encoding, which could otherwise make it match
+// nothing (an operator of the client's own in the search path, LATIN1 bytes).
+const hex = (expr: string) => `pg_catalog.encode(pg_catalog.convert_to(${expr}::pg_catalog.text, 'UTF8'), 'hex')`;
+const utf8 = (s: string) => `pg_catalog.convert_from(pg_catalog.decode('${Buffer.from(s, 'utf8').toString('hex')}', 'hex'), 'UTF8')`;
 
 /**
- * Every column of every table, view or foreign table that holds a column some mask names:
- * (oid, number, schema, table, column). Tables are matched by name here; which columns are masked
- * is decided in `readMaskedColumns`, with the policy's own table matching.
+ * Every column of every table, view or foreign table holding a column some mask names, with the
+ * tables it inherits from (a partition or child table holds its parent's column under another
+ * table oid): (oid, number, schema, table, column, lineage) with names in UTF-8 hex, lineage as
+ * "schema.table" pairs. Which columns are masked is decided in `readMaskedColumns`.
  */
 export function maskedColumnsQuery(masks: readonly ColumnMask[]): string {
-  const names = [...new Set(masks.map((m) => m.column))].map(literal).join(', ');
-  return `SELECT a.attrelid::int8, a.attnum, n.nspname, c.relname, a.attname
+  const names = [...new Set(masks.map((m) => m.column))].map(utf8).join(', ');
+  const eq = 'OPERATOR(pg_catalog.=)';
+  return `WITH RECURSIVE rel AS (
+  SELECT DISTINCT attrelid AS oid FROM pg_catalog.pg_attribute
+  WHERE attname::pg_catalog.text ${eq} ANY (ARRAY[${names}]) AND NOT attisdropped
+), up(relid, ancestor) AS (
+  SELECT oid, oid FROM rel
+  UNION SELECT up.relid, i.inhparent FROM up JOIN pg_catalog.pg_inherits i ON i.inhrelid ${eq} up.ancestor
+)
+SELECT a.attrelid::pg_catalog.int8, a.attnum, ${hex('n.nspname')}, ${hex('c.relname')}, ${hex('a.attname')},
+  (SELECT pg_catalog.string_agg(${hex('pn.nspname')} OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) ${hex('pc.relname')}, ',')
+   FROM up JOIN pg_catalog.pg_class pc ON pc.oid ${eq} up.ancestor JOIN pg_catalog.pg_namespace pn ON pn.oid ${eq} pc.relnamespace
+   WHERE up.relid ${eq} a.attrelid)
 FROM pg_catalog.pg_attribute a
-JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-  AND a.attrelid IN (SELECT attrelid FROM pg_catalog.pg_attribute WHERE attname IN (${names}) AND NOT attisdropped)`;
+JOIN pg_catalog.pg_class c ON c.oid ${eq} a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid ${eq} c.relnamespace
+WHERE a.attrelid ${eq} ANY (ARRAY(SELECT oid FROM rel)) AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+  AND c.relkind ${eq} ANY (ARRAY['r', 'p', 'v', 'm', 'f']::pg_catalog."char"[])`;
 }
+
+const fromHex = (s: string | null | undefined) => Buffer.from(s ?? '', 'hex').toString('utf8');
 
 export function readMaskedColumns(masks: readonly ColumnMask[], rows: readonly (string | null)[][]): MaskedColumns {
   const byOrigin = new Map<string, MaskStyle>();
   const tables = new Set<number>();
+  const tableNames = new Set<string>();
   const maskedNames = new Set<string>();
   const names = new Set<string>();
-  for (const [oid, number, schema, table, column] of rows) {
-    const mask = masks.find((m) => m.column === column && (!m.table || matchesTable(m.table, { schema: schema!, name: table! })));
+  for (const [oid, number, schemaHex, tableHex, columnHex, lineage] of rows) {
+    const column = fromHex(columnHex);
+    // The table itself and every table it inherits from.
+    const line = [`${schemaHex}.${tableHex}`, ...(lineage ?? '').split(',')].filter(Boolean).map((pair) => {
+      const [schema, name] = pair.split('.');
+      return { schema: fromHex(schema!), name: fromHex(name!) };
+    });
+    const mask = masks.find((m) => m.column === column && (!m.table || line.some((t) => matchesTable(m.table!, t))));
     if (mask) {
       byOrigin.set(`${oid}:${number}`, mask.style);
       tables.add(Number(oid));
-      maskedNames.add(column!);
+      tableNames.add(line[0]!.name);
+      maskedNames.add(column);
     }
-    names.add(column!);
+    names.add(column);
   }
   // A name masked in any of these tables is not safe to read anywhere: which table a computed
   // value's column comes from is not known.
   const unmaskedNames = new Set([...names].filter((n) => !maskedNames.has(n)));
-  return { key: masksKey(masks), byOrigin, tables, unmaskedNames };
+  const strictest: MaskStyle = masks.some((m) => m.style === 'null') ? 'null' : 'redact';
+  return { key: masksKey(masks), byOrigin, tables, tableNames, strictest, unmaskedNames };
 }

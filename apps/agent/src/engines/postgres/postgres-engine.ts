@@ -317,7 +317,7 @@ export class PostgresEngine implements Engine {
         limits: this.limits,
         recorder: this.options.recorder,
         policy: this.options.policy,
-        maskedColumns: masks.length > 0 ? readMaskedColumns(masks, upstream.rows) : undefined,
+        maskedColumns: readMaskedColumns(masks, upstream.rows),
         events: {
           statement: () => this.metrics.statements.inc(),
           ended: (ended, outcome) => this.forget(ended, outcome),

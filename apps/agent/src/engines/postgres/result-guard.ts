@@ -54,6 +54,8 @@ export interface ColumnMaskFacts {
   results?: readonly string[][];
   /** Where the masked columns are in this database, read at login. */
   catalog?: MaskedColumns;
+  /** Style of computed columns: the decision's, or the catalog's when the statement reads a table holding masked columns. */
+  computed?: MaskStyle;
 }
 
 /**
@@ -61,16 +63,17 @@ export interface ColumnMaskFacts {
  * of the catalog, by its name. A computed column gets the decision's `computed` style unless all
  * it reads are columns known to be unmasked (or nothing at all: a constant, `count(*)`).
  */
-function wholeColumnStyle(c: ResultColumn, i: number, masks: MaskPlan, facts: ColumnMaskFacts): MaskStyle | undefined {
+function wholeColumnStyle(c: ResultColumn, i: number, masks: MaskPlan | undefined, facts: ColumnMaskFacts): MaskStyle | undefined {
   const { catalog } = facts;
   if (c.tableOid !== 0) {
-    if (catalog && c.columnNumber === 0) return catalog.tables.has(c.tableOid) ? masks.computed : undefined;
+    if (catalog && c.columnNumber === 0) return catalog.tables.has(c.tableOid) ? (facts.computed ?? catalog.strictest) : undefined;
     if (catalog) return catalog.byOrigin.get(`${c.tableOid}:${c.columnNumber}`);
     return columnMaskStyle(masks, undefined, c.name) ?? facts.tables.map((t) => columnMaskStyle(masks, t, c.name)).find(Boolean);
   }
+  if (!facts.computed) return undefined;
   const reads = facts.results?.[i];
   if (reads?.every((r) => r !== '*' && catalog?.unmaskedNames.has(r))) return undefined;
-  return masks.computed;
+  return facts.computed;
 }
 
 /** How one column is masked: not at all, a whole-column style, or entities inside values. */
@@ -105,10 +108,11 @@ export class ResultGuard {
     const masks = decision?.masks;
     // Without a RowDescription no column can be told apart: under whole-column masks every value
     // is withheld.
-    this.blind = !columns && masks?.computed !== undefined;
-    if (columns && (this.ctx || masks?.computed)) {
+    this.blind = !columns && facts.computed !== undefined;
+    const byColumn = facts.computed !== undefined || (facts.catalog?.byOrigin.size ?? 0) > 0;
+    if (columns && (this.ctx || byColumn)) {
       const plans = columns.map((c, i): ColumnPlan => {
-        const style = masks?.computed ? wholeColumnStyle(c, i, masks, facts) : undefined;
+        const style = byColumn ? wholeColumnStyle(c, i, masks, facts) : undefined;
         if (style) return { style };
         return this.ctx && !NO_ENTITIES.has(c.typeOid) ? 'entities' : undefined;
       });

@@ -32,8 +32,8 @@ export interface SessionSettings {
   recorder: Recorder;
   /** The policy in force, read per statement. */
   policy: ActivePolicy;
-  /** Where the policy's whole-column masks are in this database, read at login (none: no column masks then). */
-  maskedColumns?: MaskedColumns;
+  /** Where the policy's whole-column masks are in this database, read at login. */
+  maskedColumns: MaskedColumns;
   events: SessionEvents;
 }
 
@@ -101,7 +101,7 @@ export class PostgresSession {
   private readonly recorder: Recorder;
   private readonly events: SessionEvents;
   private readonly policy: ActivePolicy;
-  private readonly maskedColumns: MaskedColumns | undefined;
+  private readonly maskedColumns: MaskedColumns;
   private readonly judge: StatementJudge;
   /** Decision on the frame being forwarded (Query, Parse). */
   private frameDecision: Decision | undefined;
@@ -469,23 +469,30 @@ export class PostgresSession {
     const head = this.tracker.head();
     const policy = this.policy.current();
     const decision = head?.decision;
-    if (!ResultGuard.needed(policy, decision)) {
-      this.guard = null;
-      return;
-    }
-    if (decision?.masks?.computed && masksKeyOf(policy.compiled) !== this.maskedColumns?.key) {
-      // Read at login for other masks: where these are is not known on this session.
+    const catalog = this.maskedColumns;
+    if (masksKeyOf(policy.compiled) !== catalog.key) {
+      // Read at login for other masks: where these are is not known on this session (statements
+      // prepared then were judged without them, too).
       this.guard = null;
       this.kill(SqlState.AdminShutdown, 'the policy in force now masks other columns; reconnect to read through the new masks');
       return;
     }
+    // Where masked columns exist, every result is looked at: a column read from one is masked
+    // even when no rule named the table it was read through (a partition, a child table).
+    const byOrigin = catalog.byOrigin.size > 0;
+    if (!byOrigin && !ResultGuard.needed(policy, decision)) {
+      this.guard = null;
+      return;
+    }
     const budget = statementBudget(policy.compiled, this.identity.subject, new Date());
-    const analysis = decision?.masks?.computed ? this.judge.analysisOf(decision) : undefined;
+    const analysis = byOrigin && decision ? this.judge.analysisOf(decision) : undefined;
+    const tables = analysis ? analysis.statements.flatMap((s) => s.tables) : [];
     const tops = analysis?.statements.filter((s) => !s.nested);
     const facts = {
-      tables: analysis ? analysis.statements.flatMap((s) => s.tables) : [],
+      tables,
       results: tops?.length === 1 ? tops[0]!.results : undefined,
-      catalog: this.maskedColumns,
+      catalog,
+      computed: decision?.masks?.computed ?? (tables.some((t) => catalog.tableNames.has(t.name)) ? catalog.strictest : undefined),
     };
     const guard = new ResultGuard(this.tracker.resultColumns, decision, policy, facts, budget);
     this.guard = guard.active ? { guard, policy } : null;
