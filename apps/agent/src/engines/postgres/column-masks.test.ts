@@ -2,6 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { Harness } from './testing/harness.js';
+import { frame, i16, rawSession, readUntilReady, z } from './testing/raw-client.js';
+
+const SYNC = frame('S', Buffer.alloc(0));
+const parse = (name: string, sql: string) => frame('P', Buffer.concat([z(name), z(sql), i16(0)]));
+const bind = (statement: string) => frame('B', Buffer.concat([z(''), z(statement), i16(0), i16(0), i16(0)]));
+const describeMessage = (kind: 'S' | 'P', name: string) => frame('D', Buffer.concat([Buffer.from(kind), z(name)]));
+const execute = frame('E', Buffer.concat([z(''), Buffer.alloc(4)]));
 
 /** Whole-column masks: `name` keeps its last characters, though no detector would find anything in it. */
 const POLICY = {
@@ -108,6 +115,41 @@ describe('column masks through the agent follow the column under other names', (
     await client.end();
     const { rows } = await direct.query(`SELECT to_regclass('copied') IS NULL AS absent, (SELECT count(*)::int FROM products) AS products`);
     assert.deepEqual(rows[0], { absent: true, products: 1 }, 'the refused statements never ran');
+  });
+
+  it('in the extended protocol, masks rows by what the server runs and describes, as drivers pipeline them', async () => {
+    const socket = await rawSession(h.port, await h.token('carol'));
+    const masked = 'SELECT name FROM customers WHERE id = 1';
+    // Described once, then only bound and executed (asyncpg, pgjdbc): the description is kept.
+    socket.write(Buffer.concat([parse('named', masked), describeMessage('S', 'named'), SYNC]));
+    assert.equal((await readUntilReady(socket, 1)).types, '1tTZ');
+    socket.write(Buffer.concat([bind('named'), execute, SYNC]));
+    let answer = await readUntilReady(socket, 1);
+    assert.equal(answer.types, '2DCZ');
+    assert.deepEqual(answer.rows, ['*****mer 1'], 'masked by the kept description, not withheld');
+    // The description of another statement does not describe these rows.
+    socket.write(Buffer.concat([parse('plain', 'SELECT city FROM customers WHERE id = 1'), describeMessage('S', 'plain'), bind('named'), execute, SYNC]));
+    answer = await readUntilReady(socket, 1);
+    assert.equal(answer.types, '1tT2DCZ');
+    assert.deepEqual(answer.rows, ['*****mer 1']);
+    // A Parse the server refuses in an earlier batch does not decide what a later Bind runs.
+    socket.write(Buffer.concat([parse('named', "SELECT 'nobody' AS name"), SYNC, bind('named'), describeMessage('P', ''), execute, SYNC]));
+    answer = await readUntilReady(socket, 2);
+    assert.equal(answer.types, 'EZ2TDCZ');
+    assert.deepEqual(answer.rows, ['*****mer 1']);
+    // SQL DEALLOCATE and PREPARE reuse a protocol name: a Bind to it is refused, never run unjudged.
+    socket.write(Buffer.concat([frame('Q', z('DEALLOCATE named')), frame('Q', z(`PREPARE named AS ${masked}`))]));
+    await readUntilReady(socket, 2);
+    socket.write(Buffer.concat([bind('named'), execute, SYNC]));
+    answer = await readUntilReady(socket, 1);
+    assert.match(answer.errors[0]!, /was not prepared with Parse through the agent/);
+    // A Close the server skips after an error leaves the statement known.
+    socket.write(Buffer.concat([parse('kept', masked), SYNC, bind('no_such'), frame('C', Buffer.concat([Buffer.from('S'), z('kept')])), SYNC]));
+    assert.equal((await readUntilReady(socket, 2)).types, '1ZEZ');
+    socket.write(Buffer.concat([bind('kept'), describeMessage('P', ''), execute, SYNC]));
+    answer = await readUntilReady(socket, 1);
+    assert.deepEqual(answer.rows, ['*****mer 1']);
+    socket.destroy();
   });
 
   it('reads where the masked columns are with nothing of the client in the way (its search path, its encoding)', async () => {

@@ -34,6 +34,9 @@ export const enum ServerCode {
   NotificationResponse = 0x41, // A
   ParameterStatus = 0x53, // S
   ParseComplete = 0x31, // 1
+  BindComplete = 0x32, // 2
+  CloseComplete = 0x33, // 3
+  NoData = 0x6e, // n
   PortalSuspended = 0x73, // s
   ReadyForQuery = 0x5a, // Z
   RowDescription = 0x54, // T

@@ -253,6 +253,7 @@ export class PostgresSession {
         return STAND_IN;
       }
       this.frameDecision = decision;
+      this.forgetSqlPrepared(decision);
       return 'forward';
     }
     if (code === ClientCode.FunctionCall) {
@@ -326,6 +327,17 @@ export class PostgresSession {
   }
 
   /** As PostgreSQL after an error: the rest of the batch is skipped up to its Sync, which answers it. */
+  /** SQL PREPARE / DEALLOCATE / DISCARD change statements a Bind could name: the tracker forgets them. */
+  private forgetSqlPrepared(decision: Decision): void {
+    const analysis = this.judge.analysisOf(decision);
+    for (const s of analysis?.statements ?? []) {
+      if (s.kind === 'PREPARE' || (s.kind === 'DEALLOCATE' && s.prepareName)) this.tracker.forgetStatements([s.prepareName!]);
+      else if (s.kind === 'DEALLOCATE' || (s.kind === 'DISCARD' && !/^discard\s+(plans|sequences|temp|temporary)\b/i.test(s.text ?? ''))) {
+        this.tracker.forgetStatements(undefined);
+      }
+    }
+  }
+
   private blockBatch(text: string, decision: Decision): FrameDecision {
     this.held = undefined;
     this.discardingUntilSync = true;
@@ -399,10 +411,10 @@ export class PostgresSession {
   ): { replacement?: Buffer | null; replies?: Buffer[] } {
     switch (code) {
       case ServerCode.RowDescription: {
+        // A result is looked at from its first row: a RowDescription may answer a Describe of
+        // another statement, and the statement a portal runs is known at its BindComplete.
         const replies = this.tracker.onServerFrame(code, buffer, start, end);
         this.guard = undefined;
-        this.startResult();
-        if (this.ended) return { replacement: null };
         return { replies };
       }
       case ServerCode.DataRow: {
@@ -494,7 +506,7 @@ export class PostgresSession {
       catalog,
       computed: decision?.masks?.computed ?? (tables.some((t) => catalog.tableNames.has(t.name)) ? catalog.strictest : undefined),
     };
-    const guard = new ResultGuard(this.tracker.resultColumns, decision, policy, facts, budget);
+    const guard = new ResultGuard(this.tracker.resultColumns(), decision, policy, facts, budget);
     this.guard = guard.active ? { guard, policy } : null;
   }
 

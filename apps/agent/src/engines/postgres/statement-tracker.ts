@@ -24,8 +24,11 @@ export interface Judged {
 export type Pending =
   /** A simple Query: one statement per CommandComplete/Error, done at ReadyForQuery. */
   | ({ type: 'query'; text: string; startedAt: number } & Judged)
-  /** An Execute of the extended protocol: done at CommandComplete/Error/PortalSuspended. */
-  | ({ type: 'execute'; text: string; parameters: string[]; resultFormats: number[]; startedAt: number } & Judged)
+  /**
+   * An Execute of the extended protocol: done at CommandComplete/Error/PortalSuspended. Its text
+   * and decision are its portal's statement's, known once the server has bound it.
+   */
+  | ({ type: 'execute'; portal?: Portal; text: string; parameters: string[]; startedAt: number } & Judged)
   /** Sync: done at ReadyForQuery (silent: the agent's own Sync, whose answer the client never sees). */
   | { type: 'sync'; silent?: boolean }
   /** An answer the agent wrote itself (a refused statement), sent once everything before it is. */
@@ -34,14 +37,35 @@ export type Pending =
 interface PreparedStatement {
   text: string;
   decision?: Decision;
+  /** What Describe said its rows are (null: none). */
+  columns?: ResultColumn[] | null;
 }
 
+/** What Bind asked for; the statement it runs is the one the server held at BindComplete. */
 interface Portal {
-  text: string;
+  statementName: string;
   parameters: string[];
   resultFormats: number[];
-  decision?: Decision;
+  /** The statement the server holds at BindComplete; until then (or when Bind fails) the one it was asked for. */
+  statement?: PreparedStatement;
+  asked?: PreparedStatement;
+  /** What Describe said its rows are (null: none). */
+  columns?: ResultColumn[] | null;
 }
+
+/**
+ * Requests the server answers in order (ParseComplete, BindComplete, CloseComplete, a
+ * description) or skips, up to the next Sync, after an error. The agent's view of statements
+ * and portals changes only as the server's does: a Parse the server refuses (a name in use) or
+ * skips must not replace what a later Bind runs, nor a Describe of one statement describe
+ * another's rows.
+ */
+type Awaited = { sync: number } & (
+  | { kind: 'parse'; name: string; statement: PreparedStatement; forgotten?: boolean }
+  | { kind: 'bind'; portal: Portal }
+  | { kind: 'close'; statement?: string }
+  | { kind: 'describe'; statement?: string; portal?: Portal }
+);
 
 /** A result column as RowDescription (and Bind's result formats) describe it. */
 export interface ResultColumn {
@@ -61,15 +85,10 @@ export interface ResultColumn {
  * order of answers so the agent can slot its own replies (refusals) in the right place.
  */
 export class StatementTracker {
-  /** Statements the server confirmed (ParseComplete), by name. */
+  /** Statements the server holds (ParseComplete), by name. */
   private readonly preparedStatements = new Map<string, PreparedStatement>();
-  /**
-   * Parses the server has not answered yet, in order. A Parse the server refuses (a name in use,
-   * an unknown table) or skips after an error must not replace what the server holds under that
-   * name, or a Bind would be judged by SQL other than the SQL it runs.
-   */
-  private readonly parsing: (PreparedStatement & { name: string; sync: number; closed?: boolean })[] = [];
-  /** Syncs sent upstream and answered, to tell which parses an error takes with it. */
+  private readonly awaiting: Awaited[] = [];
+  /** Syncs sent upstream and answered, to tell which requests an error takes with it. */
   private syncsSent = 0;
   private syncsAnswered = 0;
   private readonly portals = new Map<string, Portal>();
@@ -82,8 +101,8 @@ export class StatementTracker {
   // Result preview of the statement being answered.
   private columns: string[] = [];
   private columnFormats: number[] = [];
-  /** Columns of the result being answered (undefined before its RowDescription). */
-  resultColumns: ResultColumn[] | undefined;
+  /** Columns of the result being answered (undefined until known). */
+  private current: ResultColumn[] | undefined;
   private rows: unknown[][] = [];
   private previewBytes = 0;
   private truncated = false;
@@ -104,7 +123,35 @@ export class StatementTracker {
   /** The statement whose answer comes next (undefined when the head is a Sync or a local reply). */
   head(): (Pending & { type: 'query' | 'execute' }) | undefined {
     const head = this.queue[0];
+    if (head?.type === 'execute' && head.portal?.statement) {
+      head.text = head.portal.statement.text;
+      head.decision = head.portal.statement.decision;
+    }
     return head?.type === 'query' || head?.type === 'execute' ? head : undefined;
+  }
+
+  /**
+   * Columns of the result being answered: its RowDescription, or for an Execute what Describe
+   * said of its portal or statement earlier (drivers describe a statement once and then only
+   * Bind and Execute it). Undefined when nothing said.
+   */
+  resultColumns(): ResultColumn[] | undefined {
+    if (this.current) return this.current;
+    const head = this.queue[0];
+    if (head?.type !== 'execute' || !head.portal) return undefined;
+    const described = head.portal.columns ?? head.portal.statement?.columns;
+    if (described) this.useColumns(described, head.portal.resultFormats);
+    return this.current;
+  }
+
+  /**
+   * SQL-level PREPARE, DEALLOCATE and DISCARD change the server's statements under names the
+   * protocol uses too: those names are forgotten (a Bind to them is refused), `undefined` for all.
+   */
+  forgetStatements(names: readonly string[] | undefined): void {
+    const hit = (name: string) => names === undefined || names.includes(name);
+    for (const name of [...this.preparedStatements.keys()]) if (hit(name)) this.preparedStatements.delete(name);
+    for (const a of this.awaiting) if (a.kind === 'parse' && hit(a.name)) a.forgotten = true;
   }
 
   /**
@@ -126,11 +173,11 @@ export class StatementTracker {
     return this.statement(name) !== undefined;
   }
 
-  /** What a Bind sent now would run: the latest Parse of that name still in flight, else the confirmed one. */
+  /** What a Bind sent now may run: a Parse of that name still in flight, else the one the server holds. */
   private statement(name: string): PreparedStatement | undefined {
-    for (let i = this.parsing.length - 1; i >= 0; i--) {
-      const p = this.parsing[i]!;
-      if (p.name === name) return p.closed ? undefined : p;
+    for (let i = this.awaiting.length - 1; i >= 0; i--) {
+      const a = this.awaiting[i]!;
+      if (a.kind === 'parse' && a.name === name) return a.forgotten ? undefined : a.statement;
     }
     return this.preparedStatements.get(name);
   }
@@ -151,12 +198,8 @@ export class StatementTracker {
         const body = new BodyReader(buffer, start + 5, end);
         const name = body.cstring();
         const zero = buffer.indexOf(0, body.offset);
-        this.parsing.push({
-          name,
-          text: this.text(buffer, body.offset, zero < 0 || zero >= end ? end : zero),
-          decision,
-          sync: this.syncsSent,
-        });
+        const text = this.text(buffer, body.offset, zero < 0 || zero >= end ? end : zero);
+        this.awaiting.push({ kind: 'parse', name, statement: { text, decision }, sync: this.syncsSent });
         break;
       }
       case ClientCode.Bind:
@@ -164,24 +207,23 @@ export class StatementTracker {
         break;
       case ClientCode.Execute: {
         const portal = this.portals.get(new BodyReader(buffer, start + 5, end).cstring());
-        this.queue.push({
-          type: 'execute',
-          text: portal?.text ?? '',
-          parameters: portal?.parameters ?? [],
-          resultFormats: portal?.resultFormats ?? [],
-          startedAt: performance.now(),
-          decision: portal?.decision,
-        });
+        const asked = portal?.statement ?? portal?.asked;
+        this.queue.push({ type: 'execute', portal, text: asked?.text ?? '', decision: asked?.decision, parameters: portal?.parameters ?? [], startedAt: performance.now() });
+        break;
+      }
+      case ClientCode.Describe: {
+        const body = new BodyReader(buffer, start + 5, end);
+        const kind = body.byte();
+        const name = body.cstring();
+        this.awaiting.push(kind === 0x53 ? { kind: 'describe', statement: name, sync: this.syncsSent } : { kind: 'describe', portal: this.portals.get(name), sync: this.syncsSent });
         break;
       }
       case ClientCode.Close: {
         const body = new BodyReader(buffer, start + 5, end);
         const kind = body.byte();
         const name = body.cstring();
-        if (kind === 0x53) {
-          this.preparedStatements.delete(name);
-          for (const p of this.parsing) if (p.name === name) p.closed = true;
-        } else this.portals.delete(name);
+        this.awaiting.push({ kind: 'close', statement: kind === 0x53 ? name : undefined, sync: this.syncsSent });
+        if (kind !== 0x53) this.portals.delete(name);
         break;
       }
       case ClientCode.Sync:
@@ -197,17 +239,35 @@ export class StatementTracker {
    */
   onServerFrame(code: number, buffer: Buffer, start: number, end: number, synthetic = false): Buffer[] | undefined {
     switch (code) {
-      case ServerCode.RowDescription:
-        this.onRowDescription(buffer, start, end);
+      case ServerCode.RowDescription: {
+        const columns = readRowDescription(buffer, start, end);
+        // In the extended protocol a RowDescription answers a Describe; in a simple Query, a statement.
+        if (this.queue[0]?.type === 'query' || !this.awaiting.some((a) => a.kind === 'describe')) this.useColumns(columns, undefined);
+        else this.onDescription(columns);
         return undefined;
+      }
       case ServerCode.DataRow:
+        if (!this.current) this.resultColumns();
         if (!this.truncated) this.onDataRow(buffer, start, end);
         return undefined;
       case ServerCode.ParseComplete: {
-        const parsed = this.parsing.shift();
-        if (parsed && !parsed.closed) this.preparedStatements.set(parsed.name, { text: parsed.text, decision: parsed.decision });
+        const parsed = this.answered('parse');
+        if (parsed && !parsed.forgotten) this.preparedStatements.set(parsed.name, parsed.statement);
         return undefined;
       }
+      case ServerCode.BindComplete: {
+        const bound = this.answered('bind');
+        if (bound) bound.portal.statement = this.preparedStatements.get(bound.portal.statementName);
+        return undefined;
+      }
+      case ServerCode.CloseComplete: {
+        const closed = this.answered('close');
+        if (closed?.statement !== undefined) this.preparedStatements.delete(closed.statement);
+        return undefined;
+      }
+      case ServerCode.NoData:
+        this.onDescription(null);
+        return undefined;
       case ServerCode.CommandComplete:
         this.complete(new BodyReader(buffer, start + 5, end).cstring(), undefined);
         break;
@@ -271,41 +331,38 @@ export class StatementTracker {
     }
     const resultFormats: number[] = [];
     for (let n = body.int16(); n > 0; n--) resultFormats.push(body.int16());
-    const statement = this.statement(statementName);
-    this.portals.set(portalName, {
-      text: statement?.text ?? '',
-      parameters,
-      resultFormats,
-      decision: statement?.decision,
-    });
+    const portal: Portal = { statementName, parameters, resultFormats, asked: this.statement(statementName) };
+    this.portals.set(portalName, portal);
+    this.awaiting.push({ kind: 'bind', portal, sync: this.syncsSent });
   }
 
-  private onRowDescription(buffer: Buffer, start: number, end: number): void {
-    const body = new BodyReader(buffer, start + 5, end);
-    const count = body.int16();
-    this.columns = [];
-    this.columnFormats = [];
-    const typeOids: number[] = [];
-    const origins: number[] = [];
-    for (let i = 0; i < count; i++) {
-      this.columns.push(body.cstring());
-      origins.push(body.int32(), body.int16());
-      typeOids.push(body.int32());
-      body.bytes(6); // type size, type modifier
-      this.columnFormats.push(body.int16());
-    }
+  /** The oldest request still awaiting its answer, if it is of this kind (else the view is lost: forget it all). */
+  private answered<K extends Awaited['kind']>(kind: K): Extract<Awaited, { kind: K }> | undefined {
+    const first = this.awaiting.shift();
+    if (first?.kind === kind) return first as Extract<Awaited, { kind: K }>;
+    // Out of step with the server: forget what could be wrong, so Binds to it are refused.
+    this.awaiting.length = 0;
+    this.preparedStatements.clear();
+    return undefined;
+  }
+
+  /** A RowDescription or NoData answering a Describe: kept with what it describes. */
+  private onDescription(columns: ResultColumn[] | null): void {
+    const described = this.answered('describe');
+    if (!described) return;
+    const target = described.portal ?? (described.statement !== undefined ? this.preparedStatements.get(described.statement) : undefined);
+    if (target) target.columns = columns;
+    // The Describe of the portal about to be executed: its rows follow.
     const head = this.queue[0];
-    // Describe of a statement reports formats as unknown; Bind says what the rows will use.
-    if (head?.type === 'execute' && head.resultFormats.length > 0) {
-      this.columnFormats = this.columns.map((_, i) => head.resultFormats[head.resultFormats.length === 1 ? 0 : i] ?? 0);
-    }
-    this.resultColumns = this.columns.map((name, i) => ({
-      name,
-      tableOid: origins[2 * i]! >>> 0,
-      columnNumber: origins[2 * i + 1]!,
-      typeOid: typeOids[i]!,
-      format: this.columnFormats[i]!,
-    }));
+    if (head?.type === 'execute' && head.portal && head.portal === described.portal && columns) this.useColumns(columns, head.portal.resultFormats);
+  }
+
+  /** The result's columns, in the formats Bind asked for when given (a Describe reports formats as unknown). */
+  private useColumns(columns: ResultColumn[], resultFormats: number[] | undefined): void {
+    const formats = resultFormats ?? [];
+    this.current = formats.length === 0 ? columns : columns.map((c, i) => ({ ...c, format: formats[formats.length === 1 ? 0 : i] ?? 0 }));
+    this.columns = this.current.map((c) => c.name);
+    this.columnFormats = this.current.map((c) => c.format);
   }
 
   private onDataRow(buffer: Buffer, start: number, end: number): void {
@@ -332,9 +389,9 @@ export class StatementTracker {
   private onError(buffer: Buffer, start: number, end: number, synthetic: boolean): void {
     const head = this.queue[0];
     // An error in the extended protocol: the server skips everything up to the next Sync, so
-    // the parses before it are never confirmed (the failed one included).
+    // the requests before it are never answered (the failed one included).
     if (!synthetic && head?.type !== 'query') {
-      while (this.parsing[0] !== undefined && this.parsing[0].sync === this.syncsAnswered) this.parsing.shift();
+      while (this.awaiting[0] !== undefined && this.awaiting[0].sync === this.syncsAnswered) this.awaiting.shift();
     }
     if (head?.type !== 'query' && head?.type !== 'execute') return;
     const fields = parseErrorFields(buffer, start, end);
@@ -345,7 +402,7 @@ export class StatementTracker {
   }
 
   private complete(tag: string, error: { code: string; message: string } | undefined): void {
-    const head = this.queue[0];
+    const head = this.head() ?? this.queue[0];
     if (head?.type !== 'query' && head?.type !== 'execute') {
       this.resetPreview();
       return;
@@ -381,7 +438,7 @@ export class StatementTracker {
   }
 
   private resetPreview(): void {
-    this.resultColumns = undefined;
+    this.current = undefined;
     this.columns = [];
     this.columnFormats = [];
     this.rows = [];
@@ -417,4 +474,19 @@ export class StatementTracker {
 export function firstKeyword(text: string): string {
   const match = /^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*([A-Za-z]+)/.exec(text);
   return match?.[1]?.toUpperCase() ?? '';
+}
+
+/** The columns a RowDescription describes. */
+function readRowDescription(buffer: Buffer, start: number, end: number): ResultColumn[] {
+  const body = new BodyReader(buffer, start + 5, end);
+  const columns: ResultColumn[] = [];
+  for (let i = body.int16(); i > 0; i--) {
+    const name = body.cstring();
+    const tableOid = body.int32() >>> 0;
+    const columnNumber = body.int16();
+    const typeOid = body.int32();
+    body.bytes(6); // type size, type modifier
+    columns.push({ name, tableOid, columnNumber, typeOid, format: body.int16() });
+  }
+  return columns;
 }

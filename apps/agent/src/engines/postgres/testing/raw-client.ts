@@ -46,3 +46,35 @@ export async function rawSession(port: number, token?: string): Promise<net.Sock
   });
   return socket;
 }
+
+/** Reads server messages until `count` ReadyForQuery have come; returns type letters, error texts and DataRow bodies. */
+export async function readUntilReady(socket: net.Socket, count: number): Promise<{ types: string; errors: string[]; statuses: string; rows: (string | null)[] }> {
+  let buffer = Buffer.alloc(0);
+  let types = '';
+  let statuses = '';
+  const errors: string[] = [];
+  /** The first value of each DataRow (null for SQL NULL). */
+  const rows: (string | null)[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${types}`)), 5000);
+    const onData = (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      while (buffer.length >= 5 && buffer.length >= 1 + buffer.readInt32BE(1)) {
+        const length = 1 + buffer.readInt32BE(1);
+        const type = String.fromCharCode(buffer[0]!);
+        types += type;
+        if (type === 'E') errors.push(buffer.toString('utf8', 5, length));
+        if (type === 'D') rows.push(buffer.readInt32BE(7) < 0 ? null : buffer.toString('utf8', 11, length));
+        if (type === 'Z') statuses += String.fromCharCode(buffer[5]!);
+        buffer = buffer.subarray(length);
+        if (statuses.length === count) {
+          clearTimeout(timer);
+          socket.off('data', onData);
+          resolve({ types, errors, statuses, rows });
+          return;
+        }
+      }
+    };
+    socket.on('data', onData);
+  });
+}
