@@ -164,6 +164,19 @@ describe('column masks through the agent follow the column under other names', (
     await client.end();
   });
 
+  it('a mask of a column name in any table leaves statements on other tables alone', async () => {
+    h.usePolicy({ defaultAction: 'allow', rules: [{ id: 'any-name', match: {}, action: 'mask', mask: { columns: [{ column: 'name', style: 'redact' }] } }] }, 4);
+    try {
+      const client = await h.client();
+      assert.deepEqual((await client.query('SELECT upper(label) AS up FROM products')).rows, [{ up: 'KETTLE' }]);
+      await assert.rejects(client.query('SELECT 1 / 0 FROM products'), /^error: division by zero$/);
+      assert.deepEqual((await client.query('SELECT upper(name) AS up FROM customers ORDER BY id LIMIT 1')).rows, [{ up: '[up]' }]);
+      await client.end();
+    } finally {
+      h.usePolicy(POLICY, 5);
+    }
+  });
+
   it('ends a session whose policy starts masking other columns: where they are was read at login', async () => {
     const client = await h.client();
     client.on('error', () => undefined);

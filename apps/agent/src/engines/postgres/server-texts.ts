@@ -18,10 +18,12 @@ const TEXT_FIELDS = new Set(['M', 'D', 'H', 'W', 'q'].map((c) => c.charCodeAt(0)
 const MESSAGE = 'M'.charCodeAt(0);
 const CODE = 'C'.charCodeAt(0);
 
-/** The masking a server text gets: the statement's decision, else the policy's own entities. */
-export function textMasking(policy: PolicyInForce, decision: Decision | undefined): { ctx?: MaskContext; columns: boolean } {
-  if (decision) return { ctx: maskContextOf(policy, decision), columns: decision.masks?.computed !== undefined };
-  return { ctx: policyWide(policy), columns: false };
+/**
+ * The masking a server text gets: the statement's decision, else the policy's own entities;
+ * `columns` when the statement reads a table holding masked columns.
+ */
+export function textMasking(policy: PolicyInForce, decision: Decision | undefined, columns = false): { ctx?: MaskContext; columns: boolean } {
+  return { ctx: decision ? maskContextOf(policy, decision) : policyWide(policy), columns };
 }
 
 const wide = new WeakMap<CompiledPolicy, MaskContext | undefined>();

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { BUDGET_SQLSTATE, type Decision } from '@portcullis/policy';
+import { BUDGET_SQLSTATE, type Decision, type MaskStyle } from '@portcullis/policy';
 import type { Statement } from '@portcullis/proto';
 import type { ActivePolicy, PolicyInForce } from '../../policy/active-policy.js';
 import { recordUsage, statementBudget } from '../../policy/budgets.js';
@@ -449,7 +449,7 @@ export class PostgresSession {
             return { replacement, replies: this.tracker.onServerFrame(code, replacement, 0, replacement.length) };
           }
         }
-        const replacement = maskNotice(code, buffer, start, end, textMasking(this.policy.current(), head?.decision));
+        const replacement = maskNotice(code, buffer, start, end, textMasking(this.policy.current(), head?.decision, this.computedStyle(head?.decision) !== undefined));
         if (!replacement) return { replies: this.tracker.onServerFrame(code, buffer, start, end) };
         return { replacement, replies: this.tracker.onServerFrame(code, replacement, 0, replacement.length) };
       }
@@ -498,16 +498,27 @@ export class PostgresSession {
     }
     const budget = statementBudget(policy.compiled, this.identity.subject, new Date());
     const analysis = byOrigin && decision ? this.judge.analysisOf(decision) : undefined;
-    const tables = analysis ? analysis.statements.flatMap((s) => s.tables) : [];
     const tops = analysis?.statements.filter((s) => !s.nested);
     const facts = {
-      tables,
+      tables: analysis ? analysis.statements.flatMap((s) => s.tables) : [],
       results: tops?.length === 1 ? tops[0]!.results : undefined,
       catalog,
-      computed: decision?.masks?.computed ?? (tables.some((t) => catalog.tableNames.has(t.name)) ? catalog.strictest : undefined),
+      computed: this.computedStyle(decision),
     };
     const guard = new ResultGuard(this.tracker.resultColumns(), decision, policy, facts, budget);
     this.guard = guard.active ? { guard, policy } : null;
+  }
+
+  /**
+   * The style of computed values of a statement that reads a table holding masked columns in this
+   * database (by name, or through a child table no rule names); none for other statements, even
+   * under a mask of a column name in any table.
+   */
+  private computedStyle(decision: Decision | undefined): MaskStyle | undefined {
+    const catalog = this.maskedColumns;
+    const analysis = decision && catalog.tableNames.size > 0 ? this.judge.analysisOf(decision) : undefined;
+    if (!analysis?.statements.some((s) => s.tables.some((t) => catalog.tableNames.has(t.name)))) return undefined;
+    return decision?.masks?.computed ?? catalog.strictest;
   }
 
   /** The result is done: its mask counts go to the recording, its size to the hourly budget. */
