@@ -152,6 +152,49 @@ describe('column masks through the agent follow the column under other names', (
     socket.destroy();
   });
 
+  it('keeps step with the server where drivers and clients stray: SQL-prepared names, refused portals, COPY, a Query inside a batch', async () => {
+    const masked = 'SELECT upper(name) AS u, name FROM customers WHERE id = 1';
+    const socket = await rawSession(h.port, await h.token('carol'));
+    // A name the server holds from SQL PREPARE, bound while a refused Parse of it was in flight:
+    // rows of a statement the agent never judged are withheld.
+    socket.write(frame('Q', z(`PREPARE n AS ${masked}`)));
+    await readUntilReady(socket, 1);
+    socket.write(Buffer.concat([parse('n', "SELECT 'a' AS u, 'b' AS name"), SYNC, bind('n'), describeMessage('P', ''), execute, SYNC]));
+    let answer = await readUntilReady(socket, 2);
+    assert.equal(answer.types, 'EZ2TDCZ');
+    assert.deepEqual(answer.rows, [null]);
+    // DEALLOCATE and PREPARE sent through Parse forget the name too.
+    socket.write(Buffer.concat([parse('m', "SELECT 'a' AS u, 'b' AS name"), SYNC]));
+    await readUntilReady(socket, 1);
+    for (const sql of ['DEALLOCATE m', `PREPARE m AS ${masked}`]) {
+      socket.write(Buffer.concat([parse('', sql), bind(''), execute, SYNC]));
+      await readUntilReady(socket, 1);
+    }
+    socket.write(Buffer.concat([bind('m'), execute, SYNC]));
+    assert.match((await readUntilReady(socket, 1)).errors[0]!, /was not prepared with Parse through the agent/);
+    // COPY FROM STDIN through Parse/Bind/Execute, as libpq sends it: the Sync sent before the
+    // data is not answered, and what follows is still judged by its own statement.
+    socket.write(Buffer.concat([frame('Q', z('CREATE TEMP TABLE scratch (n int)'))]));
+    await readUntilReady(socket, 1);
+    socket.write(Buffer.concat([parse('', 'COPY scratch FROM STDIN'), bind(''), execute, SYNC]));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write(Buffer.concat([frame('d', Buffer.from('42\n')), frame('c', Buffer.alloc(0)), SYNC]));
+    await readUntilReady(socket, 1);
+    socket.write(frame('Q', z(masked)));
+    answer = await readUntilReady(socket, 1);
+    assert.equal(answer.rows.length, 1);
+    assert.match(answer.rows[0]!, /^\[u\]/);
+    assert.doesNotMatch(answer.rows[0]!, NAME_PIECE);
+    // A simple Query before the Sync of a batch would be answered out of the order the agent keeps.
+    socket.write(Buffer.concat([parse('', 'SELECT 1'), frame('Q', z('SELECT 2'))]));
+    const closed = await new Promise<string>((resolve) => {
+      let seen = '';
+      socket.on('data', (chunk: Buffer) => (seen += chunk.toString('latin1')));
+      socket.on('close', () => resolve(seen));
+    });
+    assert.match(closed, /08P01.*a simple Query must not come before the Sync/);
+  });
+
   it('reads where the masked columns are with nothing of the client in the way (its search path, its encoding)', async () => {
     // An operator of the client's own, found first on its search path, would make the catalog query match nothing.
     await direct.query(`CREATE SCHEMA IF NOT EXISTS sly`);

@@ -37,6 +37,7 @@ export const enum ServerCode {
   BindComplete = 0x32, // 2
   CloseComplete = 0x33, // 3
   NoData = 0x6e, // n
+  CopyInResponse = 0x47, // G
   PortalSuspended = 0x73, // s
   ReadyForQuery = 0x5a, // Z
   RowDescription = 0x54, // T

@@ -242,6 +242,12 @@ export class PostgresSession {
       return closing ? Buffer.concat([closing, STAND_IN]) : STAND_IN;
     }
     if (code === ClientCode.Query) {
+      if (this.batchOpen) {
+        // No driver does this; the server would answer the Query in the middle of the batch, or
+        // skip it after an error, out of the order the agent judges answers by.
+        this.end('error', 'simple query inside an extended-protocol batch', errorResponse('FATAL', SqlState.ProtocolViolation, 'a simple Query must not come before the Sync of an extended-protocol batch'));
+        return 'drop';
+      }
       if (!this.recorder.accepting()) {
         this.reply(Buffer.concat([this.refusal(), readyForQuery(this.tracker.transactionStatus)]));
         return 'drop';
@@ -287,13 +293,14 @@ export class PostgresSession {
       const decision = this.judge.judge(text);
       if (decision.action === 'block' || decision.action === 'review') return this.blockBatch(text, decision);
       this.frameDecision = decision;
+      this.forgetSqlPrepared(decision);
     }
     if (code === ClientCode.Bind) {
       const body = new BodyReader(buffer, start + 5, end);
       body.cstring();
       const name = body.cstring();
       // A statement prepared by SQL PREPARE (or never) was not judged as this Bind would run it.
-      if (!this.held && !this.tracker.knowsStatement(name)) {
+      if (!this.tracker.knowsStatement(name) && !this.held?.some(({ frame }) => frame[0] === ClientCode.Parse && new BodyReader(frame, 5, frame.length).cstring() === name)) {
         return this.blockBatch(`(bind to prepared statement "${name}")`, {
           action: 'block',
           ruleId: 'guardrail:unknown-prepared-statement',
@@ -489,10 +496,12 @@ export class PostgresSession {
       this.kill(SqlState.AdminShutdown, 'the policy in force now masks other columns; reconnect to read through the new masks');
       return;
     }
+    // Rows of a portal bound to a statement the agent never judged: every value is withheld.
+    const unjudged = head?.type === 'execute' && head.unjudged === true;
     // Where masked columns exist, every result is looked at: a column read from one is masked
     // even when no rule named the table it was read through (a partition, a child table).
     const byOrigin = catalog.byOrigin.size > 0;
-    if (!byOrigin && !ResultGuard.needed(policy, decision)) {
+    if (!unjudged && !byOrigin && !ResultGuard.needed(policy, decision)) {
       this.guard = null;
       return;
     }
@@ -503,9 +512,9 @@ export class PostgresSession {
       tables: analysis ? analysis.statements.flatMap((s) => s.tables) : [],
       results: tops?.length === 1 ? tops[0]!.results : undefined,
       catalog,
-      computed: this.computedStyle(decision),
+      computed: unjudged ? ('null' as const) : this.computedStyle(decision),
     };
-    const guard = new ResultGuard(this.tracker.resultColumns(), decision, policy, facts, budget);
+    const guard = new ResultGuard(unjudged ? undefined : this.tracker.resultColumns(), decision, policy, facts, budget);
     this.guard = guard.active ? { guard, policy } : null;
   }
 

@@ -28,9 +28,9 @@ export type Pending =
    * An Execute of the extended protocol: done at CommandComplete/Error/PortalSuspended. Its text
    * and decision are its portal's statement's, known once the server has bound it.
    */
-  | ({ type: 'execute'; portal?: Portal; text: string; parameters: string[]; startedAt: number } & Judged)
+  | ({ type: 'execute'; portal?: Portal; text: string; parameters: string[]; startedAt: number; unjudged?: boolean; copyEnds?: number } & Judged)
   /** Sync: done at ReadyForQuery (silent: the agent's own Sync, whose answer the client never sees). */
-  | { type: 'sync'; silent?: boolean }
+  | { type: 'sync'; silent?: boolean; copyEnds?: number }
   /** An answer the agent wrote itself (a refused statement), sent once everything before it is. */
   | { type: 'local'; bytes: Buffer };
 
@@ -43,11 +43,14 @@ interface PreparedStatement {
 
 /** What Bind asked for; the statement it runs is the one the server held at BindComplete. */
 interface Portal {
+  name: string;
   statementName: string;
   parameters: string[];
   resultFormats: number[];
-  /** The statement the server holds at BindComplete; until then (or when Bind fails) the one it was asked for. */
+  /** BindComplete came: `statement` is what the server bound (undefined: a statement the agent does not know). */
+  bound?: boolean;
   statement?: PreparedStatement;
+  /** The statement Bind asked for, as far as the agent knew when it was sent (for the recording of a failed Bind). */
   asked?: PreparedStatement;
   /** What Describe said its rows are (null: none). */
   columns?: ResultColumn[] | null;
@@ -63,8 +66,8 @@ interface Portal {
 type Awaited = { sync: number } & (
   | { kind: 'parse'; name: string; statement: PreparedStatement; forgotten?: boolean }
   | { kind: 'bind'; portal: Portal }
-  | { kind: 'close'; statement?: string }
-  | { kind: 'describe'; statement?: string; portal?: Portal }
+  | { kind: 'close'; statement?: string; portal?: string }
+  | { kind: 'describe'; statement?: string; portal?: string }
 );
 
 /** A result column as RowDescription (and Bind's result formats) describe it. */
@@ -91,7 +94,11 @@ export class StatementTracker {
   /** Syncs sent upstream and answered, to tell which requests an error takes with it. */
   private syncsSent = 0;
   private syncsAnswered = 0;
+  /** Portals the server holds (BindComplete), by name; they end with their transaction. */
   private readonly portals = new Map<string, Portal>();
+  /** COPY FROM STDIN ends (CopyDone, CopyFail) the client sent, and COPYs the server began: it ignores Syncs in between. */
+  private copyEnds = 0;
+  private copiesBegun = 0;
   private readonly queue: Pending[] = [];
   private index = 0;
   private lastCompletedAt = 0;
@@ -123,9 +130,15 @@ export class StatementTracker {
   /** The statement whose answer comes next (undefined when the head is a Sync or a local reply). */
   head(): (Pending & { type: 'query' | 'execute' }) | undefined {
     const head = this.queue[0];
-    if (head?.type === 'execute' && head.portal?.statement) {
-      head.text = head.portal.statement.text;
-      head.decision = head.portal.statement.decision;
+    if (head?.type === 'execute') {
+      const portal = head.portal;
+      if (portal?.statement) {
+        head.text = portal.statement.text;
+        head.decision = portal.statement.decision;
+      }
+      // No portal, or one bound to a statement the agent never judged (SQL PREPARE): its rows
+      // cannot be masked by a decision.
+      head.unjudged = !portal || (portal.bound === true && !portal.statement);
     }
     return head?.type === 'query' || head?.type === 'execute' ? head : undefined;
   }
@@ -206,29 +219,42 @@ export class StatementTracker {
         this.onBind(buffer, start, end);
         break;
       case ClientCode.Execute: {
-        const portal = this.portals.get(new BodyReader(buffer, start + 5, end).cstring());
+        const portal = this.portal(new BodyReader(buffer, start + 5, end).cstring());
         const asked = portal?.statement ?? portal?.asked;
-        this.queue.push({ type: 'execute', portal, text: asked?.text ?? '', decision: asked?.decision, parameters: portal?.parameters ?? [], startedAt: performance.now() });
+        this.queue.push({
+          type: 'execute',
+          portal,
+          text: asked?.text ?? '',
+          decision: asked?.decision,
+          parameters: portal?.parameters ?? [],
+          startedAt: performance.now(),
+          copyEnds: this.copyEnds,
+        });
         break;
       }
       case ClientCode.Describe: {
         const body = new BodyReader(buffer, start + 5, end);
         const kind = body.byte();
         const name = body.cstring();
-        this.awaiting.push(kind === 0x53 ? { kind: 'describe', statement: name, sync: this.syncsSent } : { kind: 'describe', portal: this.portals.get(name), sync: this.syncsSent });
+        this.awaiting.push(kind === 0x53 ? { kind: 'describe', statement: name, sync: this.syncsSent } : { kind: 'describe', portal: name, sync: this.syncsSent });
         break;
       }
       case ClientCode.Close: {
         const body = new BodyReader(buffer, start + 5, end);
         const kind = body.byte();
         const name = body.cstring();
-        this.awaiting.push({ kind: 'close', statement: kind === 0x53 ? name : undefined, sync: this.syncsSent });
-        if (kind !== 0x53) this.portals.delete(name);
+        this.awaiting.push(kind === 0x53 ? { kind: 'close', statement: name, sync: this.syncsSent } : { kind: 'close', portal: name, sync: this.syncsSent });
         break;
       }
+      case ClientCode.CopyDone:
+      case ClientCode.CopyFail:
+        this.copyEnds++;
+        break;
       case ClientCode.Sync:
+        // The server ignores a Sync that reaches it during COPY FROM STDIN.
+        if (this.copiesBegun > this.copyEnds) break;
         this.syncsSent++;
-        this.queue.push({ type: 'sync' });
+        this.queue.push({ type: 'sync', copyEnds: this.copyEnds });
         break;
     }
   }
@@ -256,15 +282,21 @@ export class StatementTracker {
         return undefined;
       }
       case ServerCode.BindComplete: {
-        const bound = this.answered('bind');
-        if (bound) bound.portal.statement = this.preparedStatements.get(bound.portal.statementName);
+        const { portal } = this.answered('bind');
+        portal.bound = true;
+        portal.statement = this.preparedStatements.get(portal.statementName);
+        this.portals.set(portal.name, portal);
         return undefined;
       }
       case ServerCode.CloseComplete: {
         const closed = this.answered('close');
-        if (closed?.statement !== undefined) this.preparedStatements.delete(closed.statement);
+        if (closed.statement !== undefined) this.preparedStatements.delete(closed.statement);
+        if (closed.portal !== undefined) this.portals.delete(closed.portal);
         return undefined;
       }
+      case ServerCode.CopyInResponse:
+        this.onCopyIn();
+        return undefined;
       case ServerCode.NoData:
         this.onDescription(null);
         return undefined;
@@ -284,8 +316,14 @@ export class StatementTracker {
       case ServerCode.ReadyForQuery:
         this.transactionStatus = buffer[start + 5] ?? this.transactionStatus;
         while (this.queue[0]?.type === 'execute') this.queue.shift();
-        if (this.queue[0]?.type === 'sync') this.syncsAnswered++;
+        if (this.queue[0]?.type === 'sync') {
+          this.syncsAnswered++;
+          // Requests of that batch sent after its error reached the agent were skipped too.
+          while (this.awaiting[0] !== undefined && this.awaiting[0].sync < this.syncsAnswered) this.awaiting.shift();
+        }
         if (this.queue[0]?.type === 'query' || this.queue[0]?.type === 'sync') this.queue.shift();
+        // Portals end with their transaction.
+        if (this.transactionStatus === 0x49) this.portals.clear();
         this.resetPreview();
         break;
       default:
@@ -331,30 +369,53 @@ export class StatementTracker {
     }
     const resultFormats: number[] = [];
     for (let n = body.int16(); n > 0; n--) resultFormats.push(body.int16());
-    const portal: Portal = { statementName, parameters, resultFormats, asked: this.statement(statementName) };
-    this.portals.set(portalName, portal);
+    const portal: Portal = { name: portalName, statementName, parameters, resultFormats, asked: this.statement(statementName) };
     this.awaiting.push({ kind: 'bind', portal, sync: this.syncsSent });
   }
 
-  /** The oldest request still awaiting its answer, if it is of this kind (else the view is lost: forget it all). */
-  private answered<K extends Awaited['kind']>(kind: K): Extract<Awaited, { kind: K }> | undefined {
+  /** The portal an Execute or Describe sent now names: one bound in flight, else the one the server holds. */
+  private portal(name: string): Portal | undefined {
+    for (let i = this.awaiting.length - 1; i >= 0; i--) {
+      const a = this.awaiting[i]!;
+      if (a.kind === 'bind' && a.portal.name === name) return a.portal;
+    }
+    return this.portals.get(name);
+  }
+
+  /** The oldest request awaiting its answer, which must be of this kind. */
+  private answered<K extends Awaited['kind']>(kind: K): Extract<Awaited, { kind: K }> {
     const first = this.awaiting.shift();
     if (first?.kind === kind) return first as Extract<Awaited, { kind: K }>;
-    // Out of step with the server: forget what could be wrong, so Binds to it are refused.
-    this.awaiting.length = 0;
-    this.preparedStatements.clear();
-    return undefined;
+    // Out of step with the server: nothing it runs can be judged any more; the session ends.
+    throw new Error(`the server answered a ${kind} the agent did not expect`);
   }
 
   /** A RowDescription or NoData answering a Describe: kept with what it describes. */
   private onDescription(columns: ResultColumn[] | null): void {
     const described = this.answered('describe');
-    if (!described) return;
-    const target = described.portal ?? (described.statement !== undefined ? this.preparedStatements.get(described.statement) : undefined);
+    const target =
+      described.portal !== undefined ? this.portals.get(described.portal) : described.statement !== undefined ? this.preparedStatements.get(described.statement) : undefined;
     if (target) target.columns = columns;
     // The Describe of the portal about to be executed: its rows follow.
     const head = this.queue[0];
-    if (head?.type === 'execute' && head.portal && head.portal === described.portal && columns) this.useColumns(columns, head.portal.resultFormats);
+    if (head?.type === 'execute' && head.portal && target === head.portal && columns) this.useColumns(columns, head.portal.resultFormats);
+  }
+
+  /**
+   * COPY FROM STDIN run by an Execute: the server takes data until CopyDone and ignores Syncs
+   * meanwhile; one the client sent before it knew (libpq sends Execute, Sync, then the data)
+   * will not be answered.
+   */
+  private onCopyIn(): void {
+    this.copiesBegun++;
+    const head = this.queue[0];
+    if (head?.type !== 'execute') return;
+    // A Sync sent after the Execute and before the CopyDone that ends this COPY.
+    const ignored = this.queue.findIndex((p, i) => i > 0 && p.type === 'sync' && p.copyEnds === head.copyEnds);
+    if (ignored < 0) return;
+    this.queue.splice(ignored, 1);
+    this.syncsSent--;
+    for (const a of this.awaiting) if (a.sync > this.syncsAnswered) a.sync--;
   }
 
   /** The result's columns, in the formats Bind asked for when given (a Describe reports formats as unknown). */
