@@ -242,25 +242,25 @@ export class PostgresSession {
       return closing ? Buffer.concat([closing, STAND_IN]) : STAND_IN;
     }
     if (code === ClientCode.Query) {
-      if (this.batchOpen) {
-        // No driver does this; the server would answer the Query in the middle of the batch, or
-        // skip it after an error, out of the order the agent judges answers by.
-        this.end('error', 'simple query inside an extended-protocol batch', errorResponse('FATAL', SqlState.ProtocolViolation, 'a simple Query must not come before the Sync of an extended-protocol batch'));
-        return 'drop';
-      }
+      // A Query before the Sync of an extended batch (pg-cursor sends one) would be answered in
+      // the middle of it, or skipped after an error, out of the order the agent keeps answers in:
+      // the agent closes the batch with a Sync of its own first.
+      const closing = this.batchOpen ? this.closeBatch() : undefined;
       if (!this.recorder.accepting()) {
         this.reply(Buffer.concat([this.refusal(), readyForQuery(this.tracker.transactionStatus)]));
-        return 'drop';
+        return closing ?? 'drop';
       }
       const text = new BodyReader(buffer, start + 5, end).cstring();
       const decision = this.judge.judge(text);
       if (decision.action === 'block' || decision.action === 'review') {
         this.tracker.onBlocked(text, decision);
-        return STAND_IN;
+        return closing ? Buffer.concat([closing, STAND_IN]) : STAND_IN;
       }
       this.frameDecision = decision;
       this.forgetSqlPrepared(decision);
-      return 'forward';
+      if (!closing) return 'forward';
+      this.tracker.onClientFrame(code, buffer, start, end, decision);
+      return Buffer.concat([closing, buffer.subarray(start, end)]);
     }
     if (code === ClientCode.FunctionCall) {
       // The fast-path call runs any function by OID, out of sight of recording and policy.
@@ -299,8 +299,9 @@ export class PostgresSession {
       const body = new BodyReader(buffer, start + 5, end);
       body.cstring();
       const name = body.cstring();
-      // A statement prepared by SQL PREPARE (or never) was not judged as this Bind would run it.
-      if (!this.tracker.knowsStatement(name) && !this.held?.some(({ frame }) => frame[0] === ClientCode.Parse && new BodyReader(frame, 5, frame.length).cstring() === name)) {
+      // A statement prepared by SQL PREPARE was not judged as this Bind would run it. (A name the
+      // server does not hold fails there; one it holds that the agent never saw has its rows withheld.)
+      if (this.tracker.preparedBySql(name)) {
         return this.blockBatch(`(bind to prepared statement "${name}")`, {
           action: 'block',
           ruleId: 'guardrail:unknown-prepared-statement',
@@ -333,18 +334,28 @@ export class PostgresSession {
     return 'hold';
   }
 
-  /** As PostgreSQL after an error: the rest of the batch is skipped up to its Sync, which answers it. */
+  /** Ends the open extended batch with the agent's own Sync (its answer is not for the client); returns the Sync to send. */
+  private closeBatch(): Buffer {
+    this.batchOpen = false;
+    this.batchForwarded = false;
+    this.held = undefined;
+    this.tracker.onSilentSync();
+    return SYNC;
+  }
+
   /** SQL PREPARE / DEALLOCATE / DISCARD change statements a Bind could name: the tracker forgets them. */
   private forgetSqlPrepared(decision: Decision): void {
     const analysis = this.judge.analysisOf(decision);
     for (const s of analysis?.statements ?? []) {
-      if (s.kind === 'PREPARE' || (s.kind === 'DEALLOCATE' && s.prepareName)) this.tracker.forgetStatements([s.prepareName!]);
+      if (s.kind === 'PREPARE') this.tracker.forgetStatements([s.prepareName!], true);
+      else if (s.kind === 'DEALLOCATE' && s.prepareName) this.tracker.forgetStatements([s.prepareName], false);
       else if (s.kind === 'DEALLOCATE' || (s.kind === 'DISCARD' && !/^discard\s+(plans|sequences|temp|temporary)\b/i.test(s.text ?? ''))) {
-        this.tracker.forgetStatements(undefined);
+        this.tracker.forgetStatements(undefined, false);
       }
     }
   }
 
+  /** As PostgreSQL after an error: the rest of the batch is skipped up to its Sync, which answers it. */
   private blockBatch(text: string, decision: Decision): FrameDecision {
     this.held = undefined;
     this.discardingUntilSync = true;

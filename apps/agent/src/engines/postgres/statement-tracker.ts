@@ -90,6 +90,7 @@ export interface ResultColumn {
 export class StatementTracker {
   /** Statements the server holds (ParseComplete), by name. */
   private readonly preparedStatements = new Map<string, PreparedStatement>();
+  private readonly sqlPrepared = new Set<string>();
   private readonly awaiting: Awaited[] = [];
   /** Syncs sent upstream and answered, to tell which requests an error takes with it. */
   private syncsSent = 0;
@@ -159,12 +160,21 @@ export class StatementTracker {
 
   /**
    * SQL-level PREPARE, DEALLOCATE and DISCARD change the server's statements under names the
-   * protocol uses too: those names are forgotten (a Bind to them is refused), `undefined` for all.
+   * protocol uses too: those names are forgotten (`undefined`: all). A name SQL PREPARE gave holds
+   * a statement the policy never judged as a Bind would run it, until it is deallocated.
    */
-  forgetStatements(names: readonly string[] | undefined): void {
+  forgetStatements(names: readonly string[] | undefined, preparedBySql: boolean): void {
     const hit = (name: string) => names === undefined || names.includes(name);
     for (const name of [...this.preparedStatements.keys()]) if (hit(name)) this.preparedStatements.delete(name);
     for (const a of this.awaiting) if (a.kind === 'parse' && hit(a.name)) a.forgotten = true;
+    if (preparedBySql) for (const name of names ?? []) this.sqlPrepared.add(name);
+    else if (names === undefined) this.sqlPrepared.clear();
+    else for (const name of names) this.sqlPrepared.delete(name);
+  }
+
+  /** Whether SQL PREPARE holds this name on the server. */
+  preparedBySql(name: string): boolean {
+    return this.sqlPrepared.has(name);
   }
 
   /**
@@ -179,11 +189,6 @@ export class StatementTracker {
   onSilentSync(): void {
     this.syncsSent++;
     this.queue.push({ type: 'sync', silent: true });
-  }
-
-  /** Whether a Parse of this session named the statement (the only ones the policy has judged). */
-  knowsStatement(name: string): boolean {
-    return this.statement(name) !== undefined;
   }
 
   /** What a Bind sent now may run: a Parse of that name still in flight, else the one the server holds. */
