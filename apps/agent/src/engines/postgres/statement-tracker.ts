@@ -28,7 +28,7 @@ export type Pending =
    * An Execute of the extended protocol: done at CommandComplete/Error/PortalSuspended. Its text
    * and decision are its portal's statement's, known once the server has bound it.
    */
-  | ({ type: 'execute'; portal?: Portal; text: string; parameters: string[]; startedAt: number; unjudged?: boolean; copyEnds?: number } & Judged)
+  | ({ type: 'execute'; portalName: string; portal?: Portal; text: string; parameters: string[]; startedAt: number; unjudged?: boolean; copyEnds?: number } & Judged)
   /** Sync: done at ReadyForQuery (silent: the agent's own Sync, whose answer the client never sees). */
   | { type: 'sync'; silent?: boolean; copyEnds?: number }
   /** An answer the agent wrote itself (a refused statement), sent once everything before it is. */
@@ -132,14 +132,17 @@ export class StatementTracker {
   head(): (Pending & { type: 'query' | 'execute' }) | undefined {
     const head = this.queue[0];
     if (head?.type === 'execute') {
-      const portal = head.portal;
+      // The portal the server runs: every Bind and Close sent before this Execute is answered by
+      // now (a Bind in flight when it was sent may have failed).
+      const portal = this.portals.get(head.portalName);
+      head.portal = portal;
       if (portal?.statement) {
         head.text = portal.statement.text;
         head.decision = portal.statement.decision;
       }
       // No portal, or one bound to a statement the agent never judged (SQL PREPARE): its rows
       // cannot be masked by a decision.
-      head.unjudged = !portal || (portal.bound === true && !portal.statement);
+      head.unjudged = !portal?.statement;
     }
     return head?.type === 'query' || head?.type === 'execute' ? head : undefined;
   }
@@ -151,7 +154,7 @@ export class StatementTracker {
    */
   resultColumns(): ResultColumn[] | undefined {
     if (this.current) return this.current;
-    const head = this.queue[0];
+    const head = this.head();
     if (head?.type !== 'execute' || !head.portal) return undefined;
     const described = head.portal.columns ?? head.portal.statement?.columns;
     if (described) this.useColumns(described, head.portal.resultFormats);
@@ -224,10 +227,13 @@ export class StatementTracker {
         this.onBind(buffer, start, end);
         break;
       case ClientCode.Execute: {
-        const portal = this.portal(new BodyReader(buffer, start + 5, end).cstring());
+        const portalName = new BodyReader(buffer, start + 5, end).cstring();
+        // What the recording says if the server never runs it (its Bind failed).
+        const portal = this.portal(portalName);
         const asked = portal?.statement ?? portal?.asked;
         this.queue.push({
           type: 'execute',
+          portalName,
           portal,
           text: asked?.text ?? '',
           decision: asked?.decision,
