@@ -47,8 +47,7 @@ interface Portal {
   statementName: string;
   parameters: string[];
   resultFormats: number[];
-  /** BindComplete came: `statement` is what the server bound (undefined: a statement the agent does not know). */
-  bound?: boolean;
+  /** Set at BindComplete: what the server bound (undefined: a statement the agent does not know). */
   statement?: PreparedStatement;
   /** The statement Bind asked for, as far as the agent knew when it was sent (for the recording of a failed Bind). */
   asked?: PreparedStatement;
@@ -243,20 +242,12 @@ export class StatementTracker {
         });
         break;
       }
-      case ClientCode.Describe: {
-        const body = new BodyReader(buffer, start + 5, end);
-        const kind = body.byte();
-        const name = body.cstring();
-        this.awaiting.push(kind === 0x53 ? { kind: 'describe', statement: name, sync: this.syncsSent } : { kind: 'describe', portal: name, sync: this.syncsSent });
+      case ClientCode.Describe:
+        this.awaiting.push({ kind: 'describe', ...statementOrPortal(buffer, start, end), sync: this.syncsSent });
         break;
-      }
-      case ClientCode.Close: {
-        const body = new BodyReader(buffer, start + 5, end);
-        const kind = body.byte();
-        const name = body.cstring();
-        this.awaiting.push(kind === 0x53 ? { kind: 'close', statement: name, sync: this.syncsSent } : { kind: 'close', portal: name, sync: this.syncsSent });
+      case ClientCode.Close:
+        this.awaiting.push({ kind: 'close', ...statementOrPortal(buffer, start, end), sync: this.syncsSent });
         break;
-      }
       case ClientCode.CopyDone:
       case ClientCode.CopyFail:
         this.copyEnds++;
@@ -294,7 +285,6 @@ export class StatementTracker {
       }
       case ServerCode.BindComplete: {
         const { portal } = this.answered('bind');
-        portal.bound = true;
         portal.statement = this.preparedStatements.get(portal.statementName);
         this.portals.set(portal.name, portal);
         return undefined;
@@ -561,4 +551,12 @@ function readRowDescription(buffer: Buffer, start: number, end: number): ResultC
     columns.push({ name, tableOid, columnNumber, typeOid, format: body.int16() });
   }
   return columns;
+}
+
+/** What a Describe or Close names: a statement ('S') or a portal ('P'). */
+function statementOrPortal(buffer: Buffer, start: number, end: number): { statement: string } | { portal: string } {
+  const body = new BodyReader(buffer, start + 5, end);
+  const kind = body.byte();
+  const name = body.cstring();
+  return kind === 0x53 ? { statement: name } : { portal: name };
 }
