@@ -68,6 +68,8 @@ export interface StatementFacts {
   mergeDeletes?: boolean;
   /** PREPARE name / EXECUTE name. */
   prepareName?: string;
+  /** DECLARE name / CLOSE name: the cursor (a portal the protocol can run too) it creates or drops; CLOSE ALL: '*'. */
+  cursorName?: string;
   executeName?: string;
   /** EXECUTE of a statement whose PREPARE this analysis did not see. */
   unresolvedExecute?: boolean;
@@ -300,6 +302,10 @@ class Walker {
         break;
       case 'ExplainStmt':
         f.explainAnalyze = defElems(body.options).some(([k, v]) => k === 'analyze' && v !== 'false' && v !== 'off');
+        break;
+      case 'DeclareCursorStmt':
+      case 'ClosePortalStmt':
+        f.cursorName = typeof body.portalname === 'string' ? body.portalname : '*';
         break;
       case 'PrepareStmt':
       case 'DeallocateStmt':

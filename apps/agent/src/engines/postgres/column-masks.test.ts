@@ -186,6 +186,23 @@ describe('column masks through the agent follow the column under other names', (
     assert.equal(answer.rows.length, 1);
     assert.match(answer.rows[0]!, /^\[u\]/);
     assert.doesNotMatch(answer.rows[0]!, NAME_PIECE);
+    // A COPY the server fails on a bad row before the client ends it: the server leaves copy mode
+    // and answers the client's next Sync, which the agent must count again; batches after it,
+    // one failing, are still judged by their own statements.
+    const failed = readUntilReady(socket, 1);
+    socket.write(Buffer.concat([parse('', 'COPY scratch FROM STDIN'), bind(''), execute, SYNC]));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write(frame('d', Buffer.from('not a number\n')));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write(SYNC);
+    answer = await failed;
+    assert.equal(answer.types, '12GEZ');
+    assert.match(answer.errors[0]!, /C22P02/);
+    socket.write(Buffer.concat([parse('', 'SELECT nonsense'), SYNC, parse('', masked), bind(''), describeMessage('P', ''), execute, SYNC, frame('c', Buffer.alloc(0)), SYNC]));
+    answer = await readUntilReady(socket, 3);
+    assert.equal(answer.types, 'EZ12TDCZZ');
+    assert.match(answer.rows[0]!, /^\[u\]/);
+    assert.doesNotMatch(answer.rows[0]!, NAME_PIECE);
     // A simple Query before the Sync of a batch (pg-cursor sends one): the agent closes the batch first.
     socket.write(Buffer.concat([parse('', 'SELECT 1'), frame('Q', z(masked))]));
     answer = await readUntilReady(socket, 1);
@@ -198,6 +215,23 @@ describe('column masks through the agent follow the column under other names', (
     socket.write(Buffer.concat([bind('m'), execute, SYNC]));
     assert.match((await readUntilReady(socket, 1)).errors[0]!, /C26000/);
     socket.destroy();
+
+    // A Sync between rows of a COPY the server then fails: the server ignored it or answered it,
+    // depending on which row failed, which the agent cannot tell: the session ends.
+    const stray = await rawSession(h.port, await h.token('carol'));
+    stray.write(frame('Q', z('CREATE TEMP TABLE scratch (n int)')));
+    await readUntilReady(stray, 1);
+    const received: Buffer[] = [];
+    stray.on('data', (chunk: Buffer) => received.push(chunk));
+    const closed = new Promise((resolve, reject) => {
+      stray.once('close', resolve);
+      setTimeout(() => reject(new Error('the session went on')), 5000).unref();
+    });
+    stray.write(Buffer.concat([parse('', 'COPY scratch FROM STDIN'), bind(''), execute, SYNC]));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    stray.write(Buffer.concat([frame('d', Buffer.from('1\n')), SYNC, frame('d', Buffer.from('x\n'))]));
+    await closed;
+    assert.match(Buffer.concat(received).toString('latin1'), /C08P01\0M[^\0]*Sync was sent in the middle of COPY data/);
   });
 
   it('reads where the masked columns are with nothing of the client in the way (its search path, its encoding)', async () => {

@@ -302,4 +302,32 @@ describe('policy enforcement on the PostgreSQL path', () => {
       h.usePolicy(POLICY, 21);
     }
   });
+
+  it('never runs a cursor that SQL DECLARE made under the name of a portal it judged, after SQL CLOSE dropped that one', async () => {
+    h.usePolicy({ defaultAction: 'allow', rules: [{ id: 'mask-customers', match: { tables: ['customers'] }, action: 'mask', mask: { entities: ['EMAIL'] } }] }, 22);
+    try {
+      const socket = await rawSession(h.port, await h.token('carol'));
+      socket.write(frame('Q', z('BEGIN')));
+      await readUntilReady(socket, 1);
+      // Portal "c" runs a statement on no table: allowed as is.
+      socket.write(
+        Buffer.concat([
+          frame('P', Buffer.concat([z('x'), z("SELECT 'nobody' AS email"), i16(0)])),
+          frame('B', Buffer.concat([z('c'), z('x'), i16(0), i16(0), i16(0)])),
+          SYNC,
+        ]),
+      );
+      assert.equal((await readUntilReady(socket, 1)).types, '12Z');
+      socket.write(frame('Q', z('CLOSE c')));
+      await readUntilReady(socket, 1);
+      socket.write(frame('Q', z('DECLARE c CURSOR FOR SELECT email FROM customers WHERE id = 1')));
+      await readUntilReady(socket, 1);
+      socket.write(Buffer.concat([frame('D', Buffer.concat([Buffer.from('P'), z('c')])), frame('E', Buffer.concat([z('c'), Buffer.alloc(4)])), SYNC]));
+      const { rows } = await readUntilReady(socket, 1);
+      assert.ok(rows.every((row) => !row?.includes('@example.com')), `rows: ${JSON.stringify(rows)}`);
+      socket.destroy();
+    } finally {
+      h.usePolicy(POLICY, 23);
+    }
+  });
 });

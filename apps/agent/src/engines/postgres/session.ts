@@ -12,7 +12,7 @@ import { BodyReader, ClientCode, cstring, errorResponse, FRONTEND_CODES, message
 import { ResultGuard } from './result-guard.js';
 import { serverSettingProblem } from './session-settings.js';
 import { StatementJudge } from './statement-judge.js';
-import { StatementTracker, type RecordingLimits } from './statement-tracker.js';
+import { OutOfStep, StatementTracker, type RecordingLimits } from './statement-tracker.js';
 
 export type SessionOutcome = 'ok' | 'client_closed' | 'error' | 'killed';
 
@@ -343,11 +343,15 @@ export class PostgresSession {
     return SYNC;
   }
 
-  /** SQL PREPARE / DEALLOCATE / DISCARD change statements a Bind could name: the tracker forgets them. */
+  /**
+   * SQL PREPARE / DEALLOCATE / DISCARD change statements a Bind could name, DECLARE / CLOSE the
+   * portals an Execute could name: the tracker forgets them.
+   */
   private forgetSqlPrepared(decision: Decision): void {
     const analysis = this.judge.analysisOf(decision);
     for (const s of analysis?.statements ?? []) {
-      if (s.kind === 'PREPARE') this.tracker.forgetStatements([s.prepareName!], true);
+      if (s.cursorName !== undefined) this.tracker.forgetPortal(s.cursorName === '*' ? undefined : s.cursorName);
+      else if (s.kind === 'PREPARE') this.tracker.forgetStatements([s.prepareName!], true);
       else if (s.kind === 'DEALLOCATE' && s.prepareName) this.tracker.forgetStatements([s.prepareName], false);
       else if (s.kind === 'DEALLOCATE' || (s.kind === 'DISCARD' && !/^discard\s+(plans|sequences|temp|temporary)\b/i.test(s.text ?? ''))) {
         this.tracker.forgetStatements(undefined, false);
@@ -408,6 +412,11 @@ export class PostgresSession {
         );
       }
     } catch (error) {
+      if (error instanceof OutOfStep) {
+        // What the client sent left the agent unable to follow the server's answers.
+        this.end('error', error.message, errorResponse('FATAL', SqlState.ProtocolViolation, `session ended: ${error.message}`));
+        return;
+      }
       this.end(
         'error',
         `invalid message from upstream: ${(error as Error).message}`,

@@ -53,6 +53,8 @@ interface Portal {
   asked?: PreparedStatement;
   /** What Describe said its rows are (null: none). */
   columns?: ResultColumn[] | null;
+  /** SQL DECLARE or CLOSE of its name was sent while its Bind was in flight. */
+  forgotten?: boolean;
 }
 
 /**
@@ -68,6 +70,9 @@ type Awaited = { sync: number } & (
   | { kind: 'close'; statement?: string; portal?: string }
   | { kind: 'describe'; statement?: string; portal?: string }
 );
+
+/** The agent can no longer tell which statement the server's answers belong to: the session must end. */
+export class OutOfStep extends Error {}
 
 /** A result column as RowDescription (and Bind's result formats) describe it. */
 export interface ResultColumn {
@@ -99,6 +104,14 @@ export class StatementTracker {
   /** COPY FROM STDIN ends (CopyDone, CopyFail) the client sent, and COPYs the server began: it ignores Syncs in between. */
   private copyEnds = 0;
   private copiesBegun = 0;
+  /**
+   * The server failed a COPY FROM STDIN before the client ended it: the server has left copy
+   * mode, and ignores the client's CopyData, CopyDone and CopyFail until its next Sync or Query.
+   */
+  private copyAbandoned = false;
+  /** A Sync the client sent between CopyData of the COPY under way (the server ignored it, unless the COPY had failed by then). */
+  private syncAmidCopyData = false;
+  private copyDataSent = false;
   private readonly queue: Pending[] = [];
   private index = 0;
   private lastCompletedAt = 0;
@@ -174,6 +187,17 @@ export class StatementTracker {
     else for (const name of names) this.sqlPrepared.delete(name);
   }
 
+  /**
+   * SQL DECLARE and CLOSE create and drop portals under names an Execute can run: the agent's
+   * portal of that name (`undefined`: every portal) is forgotten, so rows the policy never judged
+   * as that Execute would run them are withheld.
+   */
+  forgetPortal(name: string | undefined): void {
+    if (name === undefined) this.portals.clear();
+    else this.portals.delete(name);
+    for (const a of this.awaiting) if (a.kind === 'bind' && (name === undefined || a.portal.name === name)) a.portal.forgotten = true;
+  }
+
   /** Whether SQL PREPARE holds this name on the server. */
   preparedBySql(name: string): boolean {
     return this.sqlPrepared.has(name);
@@ -212,6 +236,7 @@ export class StatementTracker {
   onClientFrame(code: number, buffer: Buffer, start: number, end: number, decision?: Decision): void {
     switch (code) {
       case ClientCode.Query:
+        this.copyAbandoned = false;
         this.queue.push({ type: 'query', text: this.text(buffer, start + 5, end - 1), startedAt: performance.now(), decision });
         break;
       case ClientCode.Parse: {
@@ -248,13 +273,22 @@ export class StatementTracker {
       case ClientCode.Close:
         this.awaiting.push({ kind: 'close', ...statementOrPortal(buffer, start, end), sync: this.syncsSent });
         break;
+      case ClientCode.CopyData:
+        if (this.copiesBegun > this.copyEnds) this.copyDataSent = true;
+        break;
       case ClientCode.CopyDone:
       case ClientCode.CopyFail:
-        this.copyEnds++;
+        // Ending a COPY the server already failed: it ignores this.
+        if (this.copyAbandoned) this.copyAbandoned = false;
+        else this.copyEnds++;
         break;
       case ClientCode.Sync:
+        this.copyAbandoned = false;
         // The server ignores a Sync that reaches it during COPY FROM STDIN.
-        if (this.copiesBegun > this.copyEnds) break;
+        if (this.copiesBegun > this.copyEnds) {
+          if (this.copyDataSent) this.syncAmidCopyData = true;
+          break;
+        }
         this.syncsSent++;
         this.queue.push({ type: 'sync', copyEnds: this.copyEnds });
         break;
@@ -285,6 +319,7 @@ export class StatementTracker {
       }
       case ServerCode.BindComplete: {
         const { portal } = this.answered('bind');
+        if (portal.forgotten) return undefined;
         portal.statement = this.preparedStatements.get(portal.statementName);
         this.portals.set(portal.name, portal);
         return undefined;
@@ -388,7 +423,7 @@ export class StatementTracker {
     const first = this.awaiting.shift();
     if (first?.kind === kind) return first as Extract<Awaited, { kind: K }>;
     // Out of step with the server: nothing it runs can be judged any more; the session ends.
-    throw new Error(`the server answered a ${kind} the agent did not expect`);
+    throw new OutOfStep(`the server answered a ${kind} the agent did not expect`);
   }
 
   /** A RowDescription or NoData answering a Describe: kept with what it describes. */
@@ -409,6 +444,8 @@ export class StatementTracker {
    */
   private onCopyIn(): void {
     this.copiesBegun++;
+    this.copyDataSent = false;
+    this.syncAmidCopyData = false;
     const head = this.queue[0];
     if (head?.type !== 'execute') return;
     // A Sync sent after the Execute and before the CopyDone that ends this COPY.
@@ -417,6 +454,18 @@ export class StatementTracker {
     this.queue.splice(ignored, 1);
     this.syncsSent--;
     for (const a of this.awaiting) if (a.sync > this.syncsAnswered) a.sync--;
+  }
+
+  /**
+   * The server failed a COPY FROM STDIN the client had not ended: it has left copy mode, so the
+   * client's Syncs count again and its end of this COPY will be ignored. A Sync sent between the
+   * COPY's data may have been ignored (before the failing row) or answered (after it): the agent
+   * cannot tell which, so it stops rather than guess what the server's answers belong to.
+   */
+  private onCopyFailed(): void {
+    if (this.syncAmidCopyData) throw new OutOfStep('a Sync was sent in the middle of COPY data that the server failed');
+    this.copyEnds = this.copiesBegun;
+    this.copyAbandoned = true;
   }
 
   /** The result's columns, in the formats Bind asked for when given (a Describe reports formats as unknown). */
@@ -449,6 +498,7 @@ export class StatementTracker {
   }
 
   private onError(buffer: Buffer, start: number, end: number, synthetic: boolean): void {
+    if (!synthetic && this.copiesBegun > this.copyEnds) this.onCopyFailed();
     const head = this.queue[0];
     // An error in the extended protocol: the server skips everything up to the next Sync, so
     // the requests before it are never answered (the failed one included).
