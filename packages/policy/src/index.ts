@@ -39,7 +39,7 @@ export {
 } from './sql/analyze.js';
 export { numericShape } from './sql/numeric-shape.js';
 export { STATEMENT_KINDS, type StatementKind } from './sql/kinds.js';
-export { GUARDRAIL_IDS, matchesTable, unsafeClientEncoding, type GuardrailId } from './decide/guardrails.js';
+export { GUARDRAIL_IDS, matchesTable, sameIgnoringCase, unsafeClientEncoding, type GuardrailId } from './decide/guardrails.js';
 export {
   compilePolicy,
   decide,

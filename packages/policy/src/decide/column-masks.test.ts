@@ -103,3 +103,24 @@ test('tables named as text are out of reach of rules on tables; schema-qualified
   assert.equal(ask('SELECT * FROM public.products'), 'allow');
   assert.equal(ask('SELECT * FROM products'), 'block', 'the search path may find another products');
 });
+
+test('masks and refusals name tables and columns in any letter case; allow rules name them exactly', () => {
+  // SQL folds unquoted names to lower case: a policy writer's "Customers" and "SSN" are customers and ssn.
+  const upper = compilePolicy({
+    version: 1,
+    defaultAction: 'allow',
+    rules: [
+      { id: 'no-drop', match: { statementKinds: ['DROP'], tables: ['Public.Orders'] }, action: 'block' },
+      { id: 'mask-ssn', match: { tables: ['Customers'], columns: ['SSN'] }, action: 'mask', mask: { columns: [{ table: 'Customers', column: 'SSN', style: 'redact' }] } },
+    ],
+  });
+  const run = (sql: string, compiled = upper) =>
+    decide({ connection: 'demo-pg', identity: { subject: 'carol', groups: [] }, sql: analyzeSql(sql) }, compiled, now);
+  assert.equal(run('DROP TABLE public.orders').action, 'block');
+  const masked = run('SELECT upper(ssn) FROM customers');
+  assert.equal(masked.action, 'mask');
+  assert.equal(masked.masks!.computed, 'redact');
+  assert.match(run('SELECT ssn INTO copy FROM customers').reason ?? '', /masked/, 'stored elsewhere: refused as for a lower-case mask');
+  const allowOnly = compilePolicy({ version: 1, defaultAction: 'block', rules: [{ id: 'ok', match: { tables: ['Customers'] }, action: 'allow' }] });
+  assert.equal(run('SELECT 1 FROM customers', allowOnly).action, 'block', 'an allow rule widens nothing by case');
+});

@@ -54,10 +54,11 @@ export function followColumnMasks(columns: readonly ColumnMask[], statements: re
   const masked = new Map<string, MaskStyle>();
   for (const m of columns) {
     if (m.table && !tables.some((t) => matchesTable(m.table!, t, true))) continue;
-    if (!masked.has(m.column)) masked.set(m.column, m.style);
+    const name = m.column.toLowerCase();
+    if (!masked.has(name)) masked.set(name, m.style);
   }
   if (masked.size === 0) return { columns: [...columns] };
-  const reads = (from: readonly string[]) => from.some((c) => c === '*' || masked.has(c));
+  const reads = (from: readonly string[]) => from.some((c) => c === '*' || masked.has(c.toLowerCase()));
   const readsAny = (s: StatementFacts) => reads(s.columns) || s.derived.some((d) => reads(d.from));
 
   for (const [i, s] of statements.entries()) {

@@ -21,7 +21,7 @@ import {
   type Keywords,
 } from './body.js';
 import { followColumnMasks } from './column-masks.js';
-import { checkGuardrails, matchesTable, type GuardrailSettings } from './guardrails.js';
+import { checkGuardrails, matchesTable, sameIgnoringCase, type GuardrailSettings } from './guardrails.js';
 
 /** A validated policy with its detectors built; build once per policy version and share. */
 export interface CompiledPolicy {
@@ -337,9 +337,11 @@ function mismatch(
   if (m.statementKinds && !m.statementKinds.includes(s.kind)) return `statement kind ${s.kind} not listed`;
   if (m.tables && !listed(s.tables, (t, p) => matchesTable(p, t, !only), m.tables, only))
     return only ? 'touches a table not listed' : 'touches none of the tables';
-  if (m.columns && !listed(s.columns, (c, p) => c === p, m.columns, only))
+  // Allow rules name exactly; the others in any letter case, as tables (see matchesTable).
+  const same = only ? (a: string, b: string) => a === b : sameIgnoringCase;
+  if (m.columns && !listed(s.columns, (c, p) => same(p, c), m.columns, only))
     return only ? 'uses a column not listed' : 'uses none of the columns';
-  if (m.functions && !listed(s.functions, (f, p) => f === p || f.endsWith(`.${p}`), m.functions, only)) {
+  if (m.functions && !listed(s.functions, (f, p) => same(p, f) || same(`.${p}`, f.slice(f.length - p.length - 1)), m.functions, only)) {
     return only ? 'calls a function not listed' : 'calls none of the functions';
   }
   if (m.hasWhere !== undefined && s.hasWhere !== m.hasWhere) return m.hasWhere ? 'has no WHERE' : 'has a WHERE';
@@ -382,7 +384,7 @@ export function columnMaskStyle(
   column: string,
 ): MaskStyle | undefined {
   const hit = plan?.columns.find(
-    (c) => c.column === column && (!c.table || (table !== undefined && matchesTable(c.table, table, true))),
+    (c) => sameIgnoringCase(c.column, column) && (!c.table || (table !== undefined && matchesTable(c.table, table, true))),
   );
   return hit?.style;
 }

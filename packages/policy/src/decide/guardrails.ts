@@ -214,13 +214,20 @@ const GUARDRAILS: Guardrail[] = [
 
 /**
  * A bare "name" matches that table in any schema; "schema.name" matches it written with that
- * schema, or (`unqualified`: for masks and refusals, never for allow rules) also written without
- * one, which the search path may resolve to it.
+ * schema. `loose` (for masks and refusals, never for allow rules) also matches it written without
+ * a schema, which the search path may resolve to it, and in any letter case: SQL folds unquoted
+ * names to lower case, so a policy's "Customers" means the table its writer calls Customers.
  */
-export function matchesTable(pattern: string, t: TableRef, unqualified = false): boolean {
+export function matchesTable(pattern: string, t: TableRef, loose = false): boolean {
+  const same = loose ? sameIgnoringCase : (a: string, b: string | undefined) => a === b;
   const dot = pattern.lastIndexOf('.');
-  if (dot === -1) return pattern === t.name;
-  return pattern.slice(dot + 1) === t.name && (pattern.slice(0, dot) === t.schema || (unqualified && t.schema === undefined));
+  if (dot === -1) return same(pattern, t.name);
+  return same(pattern.slice(dot + 1), t.name) && (same(pattern.slice(0, dot), t.schema) || (loose && t.schema === undefined));
+}
+
+/** Names compared as masks and refusals compare them: in any letter case (see matchesTable). */
+export function sameIgnoringCase(a: string, b: string | undefined): boolean {
+  return b !== undefined && (a === b || a.toLowerCase() === b.toLowerCase());
 }
 
 /** The first guardrail (not relaxed) that refuses the statement. */

@@ -246,6 +246,18 @@ describe('column masks through the agent follow the column under other names', (
     await client.end();
   });
 
+  it('a mask written in other letters than the catalog holds the name still masks it, as SQL folds unquoted names', async () => {
+    h.usePolicy({ defaultAction: 'allow', rules: [{ id: 'upper', match: { tables: ['Customers'] }, action: 'mask', mask: { columns: [{ table: 'Customers', column: 'NAME', style: 'redact' }] } }] }, 6);
+    try {
+      const client = await h.client();
+      const { rows } = await client.query('SELECT name, upper(name) AS up, city FROM customers ORDER BY id LIMIT 1');
+      assert.deepEqual(rows, [{ name: '[name]', up: '[up]', city: 'Lyon' }]);
+      await client.end();
+    } finally {
+      h.usePolicy(POLICY, 7);
+    }
+  });
+
   it('a mask of a column name in any table leaves statements on other tables alone', async () => {
     h.usePolicy({ defaultAction: 'allow', rules: [{ id: 'any-name', match: {}, action: 'mask', mask: { columns: [{ column: 'name', style: 'redact' }] } }] }, 4);
     try {

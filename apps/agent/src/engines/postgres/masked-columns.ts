@@ -1,4 +1,4 @@
-import { matchesTable, type ColumnMask, type CompiledPolicy, type MaskStyle } from '@portcullis/policy';
+import { matchesTable, sameIgnoringCase, type ColumnMask, type CompiledPolicy, type MaskStyle } from '@portcullis/policy';
 
 /**
  * Where a policy's whole-column masks are in one database, read from its catalog when a session
@@ -51,11 +51,12 @@ const utf8 = (s: string) => `pg_catalog.convert_from(pg_catalog.decode('${Buffer
  * "schema.table" pairs. Which columns are masked is decided in `readMaskedColumns`.
  */
 export function maskedColumnsQuery(masks: readonly ColumnMask[]): string {
-  const names = [...new Set(masks.map((m) => m.column))].map(utf8).join(', ');
+  // In any letter case, as the policy matches names (see matchesTable); which are masked is decided below.
+  const names = [...new Set(masks.map((m) => m.column.toLowerCase()))].map(utf8).join(', ');
   const eq = 'OPERATOR(pg_catalog.=)';
   return `WITH RECURSIVE rel AS (
   SELECT DISTINCT attrelid AS oid FROM pg_catalog.pg_attribute
-  WHERE attname::pg_catalog.text ${eq} ANY (ARRAY[${names}]) AND NOT attisdropped
+  WHERE pg_catalog.lower(attname::pg_catalog.text) ${eq} ANY (ARRAY[${names}]) AND NOT attisdropped
 ), up(relid, ancestor) AS (
   SELECT oid, oid FROM rel
   UNION SELECT up.relid, i.inhparent FROM up JOIN pg_catalog.pg_inherits i ON i.inhrelid ${eq} up.ancestor
@@ -86,7 +87,7 @@ export function readMaskedColumns(masks: readonly ColumnMask[], rows: readonly (
       const [schema, name] = pair.split('.');
       return { schema: fromHex(schema!), name: fromHex(name!) };
     });
-    const mask = masks.find((m) => m.column === column && (!m.table || line.some((t) => matchesTable(m.table!, t))));
+    const mask = masks.find((m) => sameIgnoringCase(m.column, column) && (!m.table || line.some((t) => matchesTable(m.table!, t, true))));
     if (mask) {
       byOrigin.set(`${oid}:${number}`, mask.style);
       tables.add(Number(oid));
