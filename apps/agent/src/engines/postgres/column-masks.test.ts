@@ -186,6 +186,19 @@ describe('column masks through the agent follow the column under other names', (
     assert.equal(answer.rows.length, 1);
     assert.match(answer.rows[0]!, /^\[u\]/);
     assert.doesNotMatch(answer.rows[0]!, NAME_PIECE);
+    // COPY FROM STDIN by a simple Query with a Sync sent right behind it: the server ignores that
+    // Sync, so what comes next is still answered as the statements the client sent.
+    const copied = readUntilReady(socket, 1);
+    socket.write(Buffer.concat([frame('Q', z('COPY scratch FROM STDIN')), SYNC]));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write(Buffer.concat([frame('d', Buffer.from('7\n')), frame('c', Buffer.alloc(0))]));
+    assert.equal((await copied).types, 'GCZ');
+    socket.write(Buffer.concat([frame('Q', z("SELECT 'plain' AS name")), frame('Q', z(masked))]));
+    answer = await readUntilReady(socket, 2);
+    assert.equal(answer.types, 'TDCZTDCZ');
+    assert.equal(answer.rows[0], 'plain');
+    assert.match(answer.rows[1]!, /^\[u\]/);
+    assert.doesNotMatch(answer.rows[1]!, NAME_PIECE);
     // A COPY the server fails on a bad row before the client ends it: the server leaves copy mode
     // and answers the client's next Sync, which the agent must count again; batches after it,
     // one failing, are still judged by their own statements.
@@ -218,20 +231,29 @@ describe('column masks through the agent follow the column under other names', (
 
     // A Sync between rows of a COPY the server then fails: the server ignored it or answered it,
     // depending on which row failed, which the agent cannot tell: the session ends.
-    const stray = await rawSession(h.port, await h.token('carol'));
-    stray.write(frame('Q', z('CREATE TEMP TABLE scratch (n int)')));
-    await readUntilReady(stray, 1);
-    const received: Buffer[] = [];
-    stray.on('data', (chunk: Buffer) => received.push(chunk));
-    const closed = new Promise((resolve, reject) => {
-      stray.once('close', resolve);
-      setTimeout(() => reject(new Error('the session went on')), 5000).unref();
-    });
-    stray.write(Buffer.concat([parse('', 'COPY scratch FROM STDIN'), bind(''), execute, SYNC]));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    stray.write(Buffer.concat([frame('d', Buffer.from('1\n')), SYNC, frame('d', Buffer.from('x\n'))]));
-    await closed;
-    assert.match(Buffer.concat(received).toString('latin1'), /C08P01\0M[^\0]*Sync was sent in the middle of COPY data/);
+    // Sent after the COPY began, or pipelined with it before the server said so.
+    for (const pipelined of [false, true]) {
+      const stray = await rawSession(h.port, await h.token('carol'));
+      stray.write(frame('Q', z('CREATE TEMP TABLE scratch (n int)')));
+      await readUntilReady(stray, 1);
+      const received: Buffer[] = [];
+      stray.on('data', (chunk: Buffer) => received.push(chunk));
+      const closed = new Promise((resolve, reject) => {
+        stray.once('close', resolve);
+        setTimeout(() => reject(new Error('the session went on')), 5000).unref();
+      });
+      const copy = Buffer.concat([parse('', 'COPY scratch FROM STDIN'), bind(''), execute]);
+      const rows = Buffer.concat([frame('d', Buffer.from('1\n')), SYNC, frame('d', Buffer.from('x\n'))]);
+      if (pipelined) {
+        stray.write(Buffer.concat([copy, rows]));
+      } else {
+        stray.write(Buffer.concat([copy, SYNC]));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        stray.write(rows);
+      }
+      await closed;
+      assert.match(Buffer.concat(received).toString('latin1'), /C08P01\0M[^\0]*Sync was sent in the middle of COPY data/, `pipelined: ${pipelined}`);
+    }
   });
 
   it('reads where the masked columns are with nothing of the client in the way (its search path, its encoding)', async () => {

@@ -20,17 +20,27 @@ export interface Judged {
   maskedCounts?: Map<string, number>;
 }
 
+/**
+ * Where a client message stands among its COPY messages: how many COPY FROM STDIN ends
+ * (CopyDone, CopyFail) and how many CopyData it sent before it. The server ignores a Sync it
+ * reads in copy mode, which these tell.
+ */
+interface CopyStamp {
+  copyEnds: number;
+  copyData: number;
+}
+
 /** What the client is waiting for, in the order the server will answer. */
 export type Pending =
   /** A simple Query: one statement per CommandComplete/Error, done at ReadyForQuery. */
-  | ({ type: 'query'; text: string; startedAt: number } & Judged)
+  | ({ type: 'query'; text: string; startedAt: number; copies?: number } & Judged & Partial<CopyStamp>)
   /**
    * An Execute of the extended protocol: done at CommandComplete/Error/PortalSuspended. Its text
    * and decision are its portal's statement's, known once the server has bound it.
    */
-  | ({ type: 'execute'; portalName: string; portal?: Portal; text: string; parameters: string[]; startedAt: number; unjudged?: boolean; copyEnds?: number } & Judged)
+  | ({ type: 'execute'; portalName: string; portal?: Portal; text: string; parameters: string[]; startedAt: number; unjudged?: boolean; copies?: number } & Judged & Partial<CopyStamp>)
   /** Sync: done at ReadyForQuery (silent: the agent's own Sync, whose answer the client never sees). */
-  | { type: 'sync'; silent?: boolean; copyEnds?: number }
+  | ({ type: 'sync'; silent?: boolean } & Partial<CopyStamp>)
   /** An answer the agent wrote itself (a refused statement), sent once everything before it is. */
   | { type: 'local'; bytes: Buffer };
 
@@ -109,6 +119,8 @@ export class StatementTracker {
    * mode, and ignores the client's CopyData, CopyDone and CopyFail until its next Sync or Query.
    */
   private copyAbandoned = false;
+  /** CopyData messages the client sent. */
+  private copyData = 0;
   /** A Sync the client sent between CopyData of the COPY under way (the server ignored it, unless the COPY had failed by then). */
   private syncAmidCopyData = false;
   private copyDataSent = false;
@@ -214,7 +226,7 @@ export class StatementTracker {
   /** The agent sends a Sync of its own; its ReadyForQuery is not for the client. */
   onSilentSync(): void {
     this.syncsSent++;
-    this.queue.push({ type: 'sync', silent: true });
+    this.queue.push({ type: 'sync', silent: true, ...this.copyStamp() });
   }
 
   /** What a Bind sent now may run: a Parse of that name still in flight, else the one the server holds. */
@@ -237,7 +249,7 @@ export class StatementTracker {
     switch (code) {
       case ClientCode.Query:
         this.copyAbandoned = false;
-        this.queue.push({ type: 'query', text: this.text(buffer, start + 5, end - 1), startedAt: performance.now(), decision });
+        this.queue.push({ type: 'query', text: this.text(buffer, start + 5, end - 1), startedAt: performance.now(), decision, ...this.copyStamp() });
         break;
       case ClientCode.Parse: {
         const body = new BodyReader(buffer, start + 5, end);
@@ -263,7 +275,7 @@ export class StatementTracker {
           decision: asked?.decision,
           parameters: portal?.parameters ?? [],
           startedAt: performance.now(),
-          copyEnds: this.copyEnds,
+          ...this.copyStamp(),
         });
         break;
       }
@@ -274,6 +286,7 @@ export class StatementTracker {
         this.awaiting.push({ kind: 'close', ...statementOrPortal(buffer, start, end), sync: this.syncsSent });
         break;
       case ClientCode.CopyData:
+        this.copyData++;
         if (this.copiesBegun > this.copyEnds) this.copyDataSent = true;
         break;
       case ClientCode.CopyDone:
@@ -290,7 +303,7 @@ export class StatementTracker {
           break;
         }
         this.syncsSent++;
-        this.queue.push({ type: 'sync', copyEnds: this.copyEnds });
+        this.queue.push({ type: 'sync', ...this.copyStamp() });
         break;
     }
   }
@@ -438,22 +451,37 @@ export class StatementTracker {
   }
 
   /**
-   * COPY FROM STDIN run by an Execute: the server takes data until CopyDone and ignores Syncs
-   * meanwhile; one the client sent before it knew (libpq sends Execute, Sync, then the data)
-   * will not be answered.
+   * COPY FROM STDIN began: the server takes data until the client's CopyDone or CopyFail, and
+   * ignores the Syncs it reads meanwhile. One the client sent after the Query or Execute running
+   * this COPY and before it ended it (libpq sends Execute, Sync, then the data) will not be
+   * answered. A simple Query may run several COPYs, each ended in turn.
    */
   private onCopyIn(): void {
     this.copiesBegun++;
-    this.copyDataSent = false;
     this.syncAmidCopyData = false;
     const head = this.queue[0];
-    if (head?.type !== 'execute') return;
-    // A Sync sent after the Execute and before the CopyDone that ends this COPY.
-    const ignored = this.queue.findIndex((p, i) => i > 0 && p.type === 'sync' && p.copyEnds === head.copyEnds);
-    if (ignored < 0) return;
-    this.queue.splice(ignored, 1);
-    this.syncsSent--;
-    for (const a of this.awaiting) if (a.sync > this.syncsAnswered) a.sync--;
+    if (head?.type !== 'execute' && head?.type !== 'query') {
+      this.copyDataSent = false;
+      return;
+    }
+    head.copies = (head.copies ?? 0) + 1;
+    const ending = (head.copyEnds ?? 0) + head.copies - 1;
+    // Data a pipelining client sent before this COPY began on the server is for it.
+    this.copyDataSent = this.copyData > (head.copyData ?? 0);
+    for (let i = this.queue.length - 1; i > 0; i--) {
+      const p = this.queue[i]!;
+      if (p.type !== 'sync' || p.copyEnds !== ending) continue;
+      if ((p.copyData ?? 0) > (head.copyData ?? 0)) this.syncAmidCopyData = true;
+      // Requests sent after this Sync belong to the batch before it after all.
+      const ordinal = this.syncsAnswered + this.queue.slice(0, i).filter((q) => q.type === 'sync').length;
+      this.queue.splice(i, 1);
+      this.syncsSent--;
+      for (const a of this.awaiting) if (a.sync > ordinal) a.sync--;
+    }
+  }
+
+  private copyStamp(): CopyStamp {
+    return { copyEnds: this.copyEnds, copyData: this.copyData };
   }
 
   /**
