@@ -280,6 +280,23 @@ describe('column masks through the agent follow the column under other names', (
     }
   });
 
+  it('masks a masked name read from a table created after the session logged in', async () => {
+    h.usePolicy({ defaultAction: 'allow', rules: [{ id: 'any-name', match: {}, action: 'mask', mask: { columns: [{ column: 'name', style: 'redact' }] } }] }, 8);
+    try {
+      const client = await h.client();
+      // A migration while a pool's session lives: the catalog was read before this table existed.
+      await direct.query(`CREATE TABLE late_customers (id int, name text)`);
+      await direct.query(`INSERT INTO late_customers VALUES (7, 'Customer 7')`);
+      const { rows } = await client.query('SELECT name AS x, id, name FROM late_customers');
+      assert.deepEqual(rows, [{ x: '[x]', id: 7, name: '[name]' }]);
+      assert.deepEqual((await client.query('SELECT id FROM late_customers')).rows, [{ id: 7 }], 'what reads no masked name keeps its value');
+      await client.end();
+    } finally {
+      await direct.query(`DROP TABLE IF EXISTS late_customers`);
+      h.usePolicy(POLICY, 9);
+    }
+  });
+
   it('a mask of a column name in any table leaves statements on other tables alone', async () => {
     h.usePolicy({ defaultAction: 'allow', rules: [{ id: 'any-name', match: {}, action: 'mask', mask: { columns: [{ column: 'name', style: 'redact' }] } }] }, 4);
     try {

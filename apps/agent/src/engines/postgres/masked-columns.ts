@@ -19,6 +19,13 @@ export interface MaskedColumns {
   readonly strictest: MaskStyle;
   /** Names of the unmasked columns of the tables that hold masked ones: what a computed value may read and stay unmasked. */
   readonly unmaskedNames: ReadonlySet<string>;
+  /** The column names the masks name, in lower case. */
+  readonly maskedNames: ReadonlySet<string>;
+  /**
+   * The newest relation oid at login: a column read from a relation created since (a migration
+   * while a pool's sessions live, a temporary table) has an origin this reading never saw.
+   */
+  readonly newestOid: number;
 }
 
 /** Every whole-column mask the policy's rules name (which apply is decided per statement). */
@@ -44,11 +51,15 @@ export function masksKeyOf(compiled: CompiledPolicy): string {
 const hex = (expr: string) => `pg_catalog.encode(pg_catalog.convert_to(${expr}::pg_catalog.text, 'UTF8'), 'hex')`;
 const utf8 = (s: string) => `pg_catalog.convert_from(pg_catalog.decode('${Buffer.from(s, 'utf8').toString('hex')}', 'hex'), 'UTF8')`;
 
+/** The column number of the one row that carries the newest relation oid instead of a column. */
+const NEWEST_OID_ROW = -1;
+
 /**
  * Every column of every table, view or foreign table holding a column some mask names, with the
  * tables it inherits from (a partition or child table holds its parent's column under another
  * table oid): (oid, number, schema, table, column, lineage) with names in UTF-8 hex, lineage as
- * "schema.table" pairs. Which columns are masked is decided in `readMaskedColumns`.
+ * "schema.table" pairs; and one row more with the newest relation oid. Which columns are masked
+ * is decided in `readMaskedColumns`.
  */
 export function maskedColumnsQuery(masks: readonly ColumnMask[]): string {
   // In any letter case, as the policy matches names (see matchesTable); which are masked is decided below.
@@ -69,7 +80,8 @@ FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid ${eq} a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid ${eq} c.relnamespace
 WHERE a.attrelid ${eq} ANY (ARRAY(SELECT oid FROM rel)) AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-  AND c.relkind ${eq} ANY (ARRAY['r', 'p', 'v', 'm', 'f']::pg_catalog."char"[])`;
+  AND c.relkind ${eq} ANY (ARRAY['r', 'p', 'v', 'm', 'f']::pg_catalog."char"[])
+UNION ALL SELECT (SELECT pg_catalog.max(oid) FROM pg_catalog.pg_class)::pg_catalog.int8, ${NEWEST_OID_ROW}::pg_catalog.int2, NULL, NULL, NULL, NULL`;
 }
 
 const fromHex = (s: string | null | undefined) => Buffer.from(s ?? '', 'hex').toString('utf8');
@@ -80,7 +92,13 @@ export function readMaskedColumns(masks: readonly ColumnMask[], rows: readonly (
   const tableNames = new Set<string>();
   const maskedNames = new Set<string>();
   const names = new Set<string>();
+  // Not read (no column masks): no relation counts as new.
+  let newestOid = 0xffffffff;
   for (const [oid, number, schemaHex, tableHex, columnHex, lineage] of rows) {
+    if (Number(number) === NEWEST_OID_ROW) {
+      newestOid = Number(oid);
+      continue;
+    }
     const column = fromHex(columnHex);
     // The table itself and every table it inherits from.
     const line = [`${schemaHex}.${tableHex}`, ...(lineage ?? '').split(',')].filter(Boolean).map((pair) => {
@@ -100,5 +118,14 @@ export function readMaskedColumns(masks: readonly ColumnMask[], rows: readonly (
   // value's column comes from is not known.
   const unmaskedNames = new Set([...names].filter((n) => !maskedNames.has(n)));
   const strictest: MaskStyle = masks.some((m) => m.style === 'null') ? 'null' : 'redact';
-  return { key: masksKey(masks), byOrigin, tables, tableNames, strictest, unmaskedNames };
+  return {
+    key: masksKey(masks),
+    byOrigin,
+    tables,
+    tableNames,
+    strictest,
+    unmaskedNames,
+    maskedNames: new Set(masks.map((m) => m.column.toLowerCase())),
+    newestOid,
+  };
 }

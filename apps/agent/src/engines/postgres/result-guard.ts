@@ -66,14 +66,30 @@ export interface ColumnMaskFacts {
 function wholeColumnStyle(c: ResultColumn, i: number, masks: MaskPlan | undefined, facts: ColumnMaskFacts): MaskStyle | undefined {
   const { catalog } = facts;
   if (c.tableOid !== 0) {
-    if (catalog && c.columnNumber === 0) return catalog.tables.has(c.tableOid) ? (facts.computed ?? catalog.strictest) : undefined;
-    if (catalog) return catalog.byOrigin.get(`${c.tableOid}:${c.columnNumber}`);
-    return columnMaskStyle(masks, undefined, c.name) ?? facts.tables.map((t) => columnMaskStyle(masks, t, c.name)).find(Boolean);
+    if (!catalog) return columnMaskStyle(masks, undefined, c.name) ?? facts.tables.map((t) => columnMaskStyle(masks, t, c.name)).find(Boolean);
+    const known =
+      c.columnNumber === 0
+        ? catalog.tables.has(c.tableOid)
+          ? (facts.computed ?? catalog.strictest)
+          : undefined
+        : catalog.byOrigin.get(`${c.tableOid}:${c.columnNumber}`);
+    return known ?? unseenRelationStyle(c, facts.results?.[i], masks, catalog);
   }
   if (!facts.computed) return undefined;
   const reads = facts.results?.[i];
   if (reads?.every((r) => r !== '*' && catalog?.unmaskedNames.has(r))) return undefined;
   return facts.computed;
+}
+
+/**
+ * A column of a relation created after the catalog was read at login (a migration while a pool's
+ * sessions live): where its masked columns are is not known. Under column masks that apply to the
+ * statement it is masked, unless the statement says it reads only names no mask names.
+ */
+function unseenRelationStyle(c: ResultColumn, reads: readonly string[] | undefined, masks: MaskPlan | undefined, catalog: MaskedColumns): MaskStyle | undefined {
+  if (c.tableOid <= catalog.newestOid || masks?.computed === undefined) return undefined;
+  if (reads?.every((r) => r !== '*' && !catalog.maskedNames.has(r.toLowerCase()))) return undefined;
+  return masks.computed;
 }
 
 /** How one column is masked: not at all, a whole-column style, or entities inside values. */
@@ -108,8 +124,9 @@ export class ResultGuard {
     const masks = decision?.masks;
     // Without a RowDescription no column can be told apart: under whole-column masks every value
     // is withheld.
-    this.blind = !columns && facts.computed !== undefined;
-    const byColumn = facts.computed !== undefined || (facts.catalog?.byOrigin.size ?? 0) > 0;
+    // (Nor can a column of a relation newer than the catalog's reading be told apart.)
+    this.blind = !columns && (facts.computed ?? masks?.computed) !== undefined;
+    const byColumn = facts.computed !== undefined || masks?.computed !== undefined || (facts.catalog?.byOrigin.size ?? 0) > 0;
     if (columns && (this.ctx || byColumn)) {
       const plans = columns.map((c, i): ColumnPlan => {
         const style = byColumn ? wholeColumnStyle(c, i, masks, facts) : undefined;
