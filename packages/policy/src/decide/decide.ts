@@ -21,7 +21,7 @@ import {
   type Keywords,
 } from './body.js';
 import { followColumnMasks } from './column-masks.js';
-import { checkGuardrails, matchesTable, sameIgnoringCase, type GuardrailSettings } from './guardrails.js';
+import { checkGuardrails, matchesTable, nameComparer, sameIgnoringCase, type GuardrailSettings } from './guardrails.js';
 
 /** A validated policy with its detectors built; build once per policy version and share. */
 export interface CompiledPolicy {
@@ -337,11 +337,12 @@ function mismatch(
   if (m.statementKinds && !m.statementKinds.includes(s.kind)) return `statement kind ${s.kind} not listed`;
   if (m.tables && !listed(s.tables, (t, p) => matchesTable(p, t, !only), m.tables, only))
     return only ? 'touches a table not listed' : 'touches none of the tables';
-  // Allow rules name exactly; the others in any letter case, as tables (see matchesTable).
-  const same = only ? (a: string, b: string) => a === b : sameIgnoringCase;
+  // Allow rules name exactly; the others in any letter case, as tables.
+  const same = nameComparer(!only);
   if (m.columns && !listed(s.columns, (c, p) => same(p, c), m.columns, only))
     return only ? 'uses a column not listed' : 'uses none of the columns';
-  if (m.functions && !listed(s.functions, (f, p) => same(p, f) || same(`.${p}`, f.slice(f.length - p.length - 1)), m.functions, only)) {
+  // A function listed without its schema matches it called with any.
+  if (m.functions && !listed(s.functions, (f, p) => same(p, f) || same(`.${p}`, f.slice(-p.length - 1)), m.functions, only)) {
     return only ? 'calls a function not listed' : 'calls none of the functions';
   }
   if (m.hasWhere !== undefined && s.hasWhere !== m.hasWhere) return m.hasWhere ? 'has no WHERE' : 'has a WHERE';

@@ -219,7 +219,7 @@ const GUARDRAILS: Guardrail[] = [
  * names to lower case, so a policy's "Customers" means the table its writer calls Customers.
  */
 export function matchesTable(pattern: string, t: TableRef, loose = false): boolean {
-  const same = loose ? sameIgnoringCase : (a: string, b: string | undefined) => a === b;
+  const same = nameComparer(loose);
   const dot = pattern.lastIndexOf('.');
   if (dot === -1) return same(pattern, t.name);
   return same(pattern.slice(dot + 1), t.name) && (same(pattern.slice(0, dot), t.schema) || (loose && t.schema === undefined));
@@ -228,6 +228,13 @@ export function matchesTable(pattern: string, t: TableRef, loose = false): boole
 /** Names compared as masks and refusals compare them: in any letter case (see matchesTable). */
 export function sameIgnoringCase(a: string, b: string | undefined): boolean {
   return b !== undefined && (a === b || a.toLowerCase() === b.toLowerCase());
+}
+
+const sameExactly = (a: string, b: string | undefined): boolean => a === b;
+
+/** How a rule compares a name it lists with one a statement uses: `loose` as matchesTable says. */
+export function nameComparer(loose: boolean): (listed: string, used: string | undefined) => boolean {
+  return loose ? sameIgnoringCase : sameExactly;
 }
 
 /** The first guardrail (not relaxed) that refuses the statement. */

@@ -20,7 +20,7 @@ export interface MaskedColumns {
   /** Names of the unmasked columns of the tables that hold masked ones: what a computed value may read and stay unmasked. */
   readonly unmaskedNames: ReadonlySet<string>;
   /** The column names the masks name, in lower case. */
-  readonly maskedNames: ReadonlySet<string>;
+  readonly namedByMasks: ReadonlySet<string>;
   /**
    * The newest relation oid at login: a column read from a relation created since (a migration
    * while a pool's sessions live, a temporary table) has an origin this reading never saw.
@@ -51,6 +51,9 @@ export function masksKeyOf(compiled: CompiledPolicy): string {
 const hex = (expr: string) => `pg_catalog.encode(pg_catalog.convert_to(${expr}::pg_catalog.text, 'UTF8'), 'hex')`;
 const utf8 = (s: string) => `pg_catalog.convert_from(pg_catalog.decode('${Buffer.from(s, 'utf8').toString('hex')}', 'hex'), 'UTF8')`;
 
+/** The column names masks name, in lower case: SQL folds unquoted names, and masks match in any case. */
+const namesOf = (masks: readonly ColumnMask[]): Set<string> => new Set(masks.map((m) => m.column.toLowerCase()));
+
 /** The column number of the one row that carries the newest relation oid instead of a column. */
 const NEWEST_OID_ROW = -1;
 
@@ -63,7 +66,7 @@ const NEWEST_OID_ROW = -1;
  */
 export function maskedColumnsQuery(masks: readonly ColumnMask[]): string {
   // In any letter case, as the policy matches names (see matchesTable); which are masked is decided below.
-  const names = [...new Set(masks.map((m) => m.column.toLowerCase()))].map(utf8).join(', ');
+  const names = [...namesOf(masks)].map(utf8).join(', ');
   const eq = 'OPERATOR(pg_catalog.=)';
   return `WITH RECURSIVE rel AS (
   SELECT DISTINCT attrelid AS oid FROM pg_catalog.pg_attribute
@@ -125,7 +128,7 @@ export function readMaskedColumns(masks: readonly ColumnMask[], rows: readonly (
     tableNames,
     strictest,
     unmaskedNames,
-    maskedNames: new Set(masks.map((m) => m.column.toLowerCase())),
+    namedByMasks: namesOf(masks),
     newestOid,
   };
 }

@@ -76,9 +76,13 @@ function wholeColumnStyle(c: ResultColumn, i: number, masks: MaskPlan | undefine
     return known ?? unseenRelationStyle(c, facts.results?.[i], masks, catalog);
   }
   if (!facts.computed) return undefined;
-  const reads = facts.results?.[i];
-  if (reads?.every((r) => r !== '*' && catalog?.unmaskedNames.has(r))) return undefined;
+  if (readsOnly(facts.results?.[i], (name) => catalog?.unmaskedNames.has(name) === true)) return undefined;
   return facts.computed;
+}
+
+/** Whether the statement says what a result column reads, and every name it reads passes `safe`. */
+function readsOnly(reads: readonly string[] | undefined, safe: (name: string) => boolean): boolean {
+  return reads?.every((r) => r !== '*' && safe(r)) === true;
 }
 
 /**
@@ -88,7 +92,7 @@ function wholeColumnStyle(c: ResultColumn, i: number, masks: MaskPlan | undefine
  */
 function unseenRelationStyle(c: ResultColumn, reads: readonly string[] | undefined, masks: MaskPlan | undefined, catalog: MaskedColumns): MaskStyle | undefined {
   if (c.tableOid <= catalog.newestOid || masks?.computed === undefined) return undefined;
-  if (reads?.every((r) => r !== '*' && !catalog.maskedNames.has(r.toLowerCase()))) return undefined;
+  if (readsOnly(reads, (name) => !catalog.namedByMasks.has(name.toLowerCase()))) return undefined;
   return masks.computed;
 }
 

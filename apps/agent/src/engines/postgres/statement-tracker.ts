@@ -33,14 +33,14 @@ interface CopyStamp {
 /** What the client is waiting for, in the order the server will answer. */
 export type Pending =
   /** A simple Query: one statement per CommandComplete/Error, done at ReadyForQuery. */
-  | ({ type: 'query'; text: string; startedAt: number; copies?: number } & Judged & Partial<CopyStamp>)
+  | ({ type: 'query'; text: string; startedAt: number; copies?: number } & Judged & CopyStamp)
   /**
    * An Execute of the extended protocol: done at CommandComplete/Error/PortalSuspended. Its text
    * and decision are its portal's statement's, known once the server has bound it.
    */
-  | ({ type: 'execute'; portalName: string; portal?: Portal; text: string; parameters: string[]; startedAt: number; unjudged?: boolean; copies?: number } & Judged & Partial<CopyStamp>)
+  | ({ type: 'execute'; portalName: string; portal?: Portal; text: string; parameters: string[]; startedAt: number; unjudged?: boolean; copies?: number } & Judged & CopyStamp)
   /** Sync: done at ReadyForQuery (silent: the agent's own Sync, whose answer the client never sees). */
-  | ({ type: 'sync'; silent?: boolean } & Partial<CopyStamp>)
+  | ({ type: 'sync'; silent?: boolean } & CopyStamp)
   /** An answer the agent wrote itself (a refused statement), sent once everything before it is. */
   | { type: 'local'; bytes: Buffer };
 
@@ -119,11 +119,11 @@ export class StatementTracker {
    * mode, and ignores the client's CopyData, CopyDone and CopyFail until its next Sync or Query.
    */
   private copyAbandoned = false;
-  /** CopyData messages the client sent. */
+  /** CopyData messages the client sent, and how many it had sent when the COPY under way was asked for. */
   private copyData = 0;
+  private copyDataBefore = 0;
   /** A Sync the client sent between CopyData of the COPY under way (the server ignored it, unless the COPY had failed by then). */
   private syncAmidCopyData = false;
-  private copyDataSent = false;
   private readonly queue: Pending[] = [];
   private index = 0;
   private lastCompletedAt = 0;
@@ -131,8 +131,6 @@ export class StatementTracker {
   transactionStatus = 0x49;
 
   // Result preview of the statement being answered.
-  private columns: string[] = [];
-  private columnFormats: number[] = [];
   /** Columns of the result being answered (undefined until known). */
   private current: ResultColumn[] | undefined;
   private rows: unknown[][] = [];
@@ -220,7 +218,7 @@ export class StatementTracker {
    * state stays right), and its answer is recorded as this statement.
    */
   onBlocked(text: string, decision: Decision): void {
-    this.queue.push({ type: 'query', text: this.cut(text), startedAt: performance.now(), decision, blocked: true });
+    this.queue.push({ type: 'query', text: this.cut(text), startedAt: performance.now(), decision, blocked: true, ...this.copyStamp() });
   }
 
   /** The agent sends a Sync of its own; its ReadyForQuery is not for the client. */
@@ -287,7 +285,6 @@ export class StatementTracker {
         break;
       case ClientCode.CopyData:
         this.copyData++;
-        if (this.copiesBegun > this.copyEnds) this.copyDataSent = true;
         break;
       case ClientCode.CopyDone:
       case ClientCode.CopyFail:
@@ -299,7 +296,7 @@ export class StatementTracker {
         this.copyAbandoned = false;
         // The server ignores a Sync that reaches it during COPY FROM STDIN.
         if (this.copiesBegun > this.copyEnds) {
-          if (this.copyDataSent) this.syncAmidCopyData = true;
+          if (this.copyData > this.copyDataBefore) this.syncAmidCopyData = true;
           break;
         }
         this.syncsSent++;
@@ -461,17 +458,17 @@ export class StatementTracker {
     this.syncAmidCopyData = false;
     const head = this.queue[0];
     if (head?.type !== 'execute' && head?.type !== 'query') {
-      this.copyDataSent = false;
+      this.copyDataBefore = this.copyData;
       return;
     }
     head.copies = (head.copies ?? 0) + 1;
-    const ending = (head.copyEnds ?? 0) + head.copies - 1;
+    const ending = head.copyEnds + head.copies - 1;
     // Data a pipelining client sent before this COPY began on the server is for it.
-    this.copyDataSent = this.copyData > (head.copyData ?? 0);
+    this.copyDataBefore = head.copyData;
     for (let i = this.queue.length - 1; i > 0; i--) {
       const p = this.queue[i]!;
       if (p.type !== 'sync' || p.copyEnds !== ending) continue;
-      if ((p.copyData ?? 0) > (head.copyData ?? 0)) this.syncAmidCopyData = true;
+      if (p.copyData > head.copyData) this.syncAmidCopyData = true;
       // Requests sent after this Sync belong to the batch before it after all.
       const ordinal = this.syncsAnswered + this.queue.slice(0, i).filter((q) => q.type === 'sync').length;
       this.queue.splice(i, 1);
@@ -500,8 +497,6 @@ export class StatementTracker {
   private useColumns(columns: ResultColumn[], resultFormats: number[] | undefined): void {
     const formats = resultFormats ?? [];
     this.current = formats.length === 0 ? columns : columns.map((c, i) => ({ ...c, format: formats[formats.length === 1 ? 0 : i] ?? 0 }));
-    this.columns = this.current.map((c) => c.name);
-    this.columnFormats = this.current.map((c) => c.format);
   }
 
   private onDataRow(buffer: Buffer, start: number, end: number): void {
@@ -520,7 +515,7 @@ export class StatementTracker {
       const budget = this.limits.previewBytes - this.previewBytes;
       if (length > budget) this.truncated = true;
       this.previewBytes += Math.min(length, budget);
-      row.push(this.value(body.bytes(length), this.columnFormats[row.length] ?? 0, Math.max(budget, 0)));
+      row.push(this.value(body.bytes(length), this.current?.[row.length]?.format ?? 0, Math.max(budget, 0)));
     }
     this.rows.push(row);
   }
@@ -563,7 +558,7 @@ export class StatementTracker {
       errorMessage: error?.message ?? '',
       durationMs: Math.round(durationMs * 1000) / 1000,
       resultJson:
-        this.columns.length > 0 ? JSON.stringify({ columns: this.columns, rows: this.rows, truncated: this.truncated }) : '',
+        this.current?.length ? JSON.stringify({ columns: this.current.map((c) => c.name), rows: this.rows, truncated: this.truncated }) : '',
       result: undefined, // the deprecated Struct of earlier versions
       decision: head.decision && {
         action: head.decision.action,
@@ -579,8 +574,6 @@ export class StatementTracker {
 
   private resetPreview(): void {
     this.current = undefined;
-    this.columns = [];
-    this.columnFormats = [];
     this.rows = [];
     this.previewBytes = 0;
     this.truncated = false;
