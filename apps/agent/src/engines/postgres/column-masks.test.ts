@@ -297,6 +297,20 @@ describe('column masks through the agent follow the column under other names', (
     }
   });
 
+  it('keeps the values of a new table that read no masked name, where no table held one at login', async () => {
+    h.usePolicy({ defaultAction: 'allow', rules: [{ id: 'nick', match: {}, action: 'mask', mask: { columns: [{ column: 'nickname', style: 'redact' }] } }] }, 10);
+    try {
+      const client = await h.client();
+      await direct.query(`CREATE TABLE late_people (id int, nickname text)`);
+      await direct.query(`INSERT INTO late_people VALUES (7, 'Nick')`);
+      assert.deepEqual((await client.query('SELECT id, nickname AS n FROM late_people')).rows, [{ id: 7, n: '[n]' }]);
+      await client.end();
+    } finally {
+      await direct.query(`DROP TABLE IF EXISTS late_people`);
+      h.usePolicy(POLICY, 11);
+    }
+  });
+
   it('a mask of a column name in any table leaves statements on other tables alone', async () => {
     h.usePolicy({ defaultAction: 'allow', rules: [{ id: 'any-name', match: {}, action: 'mask', mask: { columns: [{ column: 'name', style: 'redact' }] } }] }, 4);
     try {

@@ -526,7 +526,8 @@ export class PostgresSession {
       return;
     }
     const budget = statementBudget(policy.compiled, this.identity.subject, new Date());
-    const analysis = byOrigin && decision ? this.judge.analysisOf(decision) : undefined;
+    // What the statement reads tells masked columns from others, wherever column masks may apply.
+    const analysis = decision && (byOrigin || decision.masks?.computed !== undefined) ? this.judge.analysisOf(decision) : undefined;
     const tops = analysis?.statements.filter((s) => !s.nested);
     const facts = {
       tables: analysis ? analysis.statements.flatMap((s) => s.tables) : [],
